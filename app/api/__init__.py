@@ -1,0 +1,31 @@
+"""The JSON API under /api/v1, documented by flask-smorest from the marshmallow schemas."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+
+from app.auth import protect_api_writes
+from app.extensions import api, csrf
+
+#: Bodies of JSON endpoints are small; uploads have their own, larger limit.
+MAX_JSON_BODY = 2 * 1024 * 1024
+
+
+def _limit_json_bodies() -> None:
+    if not request.path.startswith("/api/v1/attachments"):
+        request.max_content_length = MAX_JSON_BODY
+
+
+def register(app: Flask) -> None:
+    """Register every API blueprint with its CSRF and size rules."""
+    from app.api import attachments, forms, people, tickets
+
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "description": "docket tokens create"}
+    )
+    for module in (forms, tickets, attachments, people):
+        blp = module.blp
+        csrf.exempt(blp)  # checked by protect_api_writes: cookie sessions need the token
+        blp.before_request(_limit_json_bodies)
+        blp.before_request(protect_api_writes)
+        api.register_blueprint(blp)

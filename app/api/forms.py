@@ -1,0 +1,187 @@
+"""Forms: design (drafts, validation, publishing, versions, import/export) and submissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from app.api.schemas import (
+    DefinitionSchema,
+    FormCreateSchema,
+    FormPatchSchema,
+    FormSchema,
+    ImportArgsSchema,
+    ImportSchema,
+    ProblemsSchema,
+    SubmissionSchema,
+    TicketSchema,
+    VersionSchema,
+    VersionSummarySchema,
+)
+from app.auth import require_roles
+from app.db import db
+from app.extensions import current_language
+from builder.forms import service
+from core.errors import Conflict
+from core.people import Role
+from runtime.submissions import submit_ticket
+
+blp = Blueprint("forms", __name__, url_prefix="/api/v1/forms",
+                description="Ticket forms: design, publish, submit.")
+DESIGNERS = (Role.DESIGNER,)
+
+
+def _if_match() -> int | None:
+    """The revision from an If-Match header ("3" or W/"3"), if any."""
+    raw = request.headers.get("If-Match", "").strip()
+    if not raw or raw == "*":
+        return None
+    raw = raw.removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise Conflict("If-Match must carry the revision (ETag) you read.")
+    return int(raw)
+
+
+@blp.route("")
+class Forms(MethodView):
+    @blp.doc(security=[{"bearer": []}])
+    @blp.response(200, FormSchema(many=True))
+    @require_roles()
+    def get(self) -> Any:
+        """List forms (not archived)."""
+        return service.list_forms(session=db())
+
+    @blp.arguments(FormCreateSchema)
+    @blp.response(201, FormSchema)
+    @require_roles(*DESIGNERS)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Create a form with an empty draft."""
+        form = service.create_form(session=db(), key=body["key"], title=body["title"],
+                                   actor=current_user)
+        db().commit()
+        return form
+
+
+@blp.route("/<key>")
+class FormItem(MethodView):
+    @blp.response(200, FormSchema)
+    @require_roles()
+    def get(self, key: str) -> Any:
+        """One form."""
+        return service.get_form(session=db(), key=key)
+
+    @blp.arguments(FormPatchSchema)
+    @blp.response(200, FormSchema)
+    @require_roles(*DESIGNERS)
+    def patch(self, body: dict[str, Any], key: str) -> Any:
+        """Change a form's title."""
+        form = service.update_form(session=db(), key=key, title=body.get("title"),
+                                   revision=_if_match())
+        db().commit()
+        return form
+
+    @blp.response(200, FormSchema)
+    @require_roles(*DESIGNERS)
+    def delete(self, key: str) -> Any:
+        """Archive a form: no new submissions; versions and tickets stay."""
+        form = service.archive_form(session=db(), key=key)
+        db().commit()
+        return form
+
+
+@blp.route("/<key>/draft")
+class Draft(MethodView):
+    @blp.response(200, DefinitionSchema)
+    @require_roles(*DESIGNERS)
+    def get(self, key: str) -> Any:
+        """The draft definition; its ETag is the form's revision."""
+        form = service.get_form(session=db(), key=key)
+        return form.draft, 200, {"ETag": f'"{form.revision}"'}
+
+    @blp.arguments(DefinitionSchema)
+    @blp.response(200, DefinitionSchema)
+    @require_roles(*DESIGNERS)
+    def put(self, body: dict[str, Any], key: str) -> Any:
+        """Save the draft as sent (incomplete is fine); send If-Match to detect conflicts."""
+        form = service.save_draft(session=db(), key=key, definition=body, revision=_if_match())
+        db().commit()
+        return form.draft, 200, {"ETag": f'"{form.revision}"'}
+
+
+@blp.post("/<key>/validate")
+@blp.response(200, ProblemsSchema)
+@require_roles(*DESIGNERS)
+def validate_draft(key: str) -> Any:
+    """Every problem that would stop the draft from being published."""
+    problems = service.validate_draft(session=db(), key=key)
+    return {"valid": not problems, "problems": [p.as_dict() for p in problems]}
+
+
+@blp.post("/<key>/publish")
+@blp.response(201, VersionSchema)
+@blp.alt_response(200, schema=VersionSchema, description="Unchanged since the last version")
+@require_roles(*DESIGNERS)
+def publish(key: str) -> Any:
+    """Publish the draft as a new immutable version (422 with every problem if invalid)."""
+    version, created = service.publish_form(session=db(), key=key, actor=current_user)
+    db().commit()
+    return version, 201 if created else 200
+
+
+@blp.get("/<key>/versions")
+@blp.response(200, VersionSummarySchema(many=True))
+@require_roles()
+def versions(key: str) -> Any:
+    """Every published version, oldest first."""
+    return service.list_versions(session=db(), key=key)
+
+
+@blp.get("/<key>/versions/<int:number>")
+@blp.response(200, VersionSchema)
+@require_roles()
+def version(key: str, number: int) -> Any:
+    """One version: its definition and compiled JSON Schema."""
+    return service.get_version(session=db(), key=key, number=number)
+
+
+@blp.get("/<key>/export")
+@blp.response(200, ImportSchema)
+@require_roles(*DESIGNERS)
+def export(key: str) -> Any:
+    """The form as one JSON document, for import elsewhere."""
+    document = service.export_form(session=db(), key=key)
+    return document, 200, {"Content-Disposition": f'attachment; filename="{key}.form.json"'}
+
+
+@blp.post("/import")
+@blp.arguments(ImportArgsSchema, location="query")
+@blp.arguments(ImportSchema)
+@blp.response(201, FormSchema)
+@require_roles(*DESIGNERS)
+def import_(args: dict[str, Any], document: dict[str, Any]) -> Any:
+    """Create a form from an export (or, with replace=true, overwrite an existing draft)."""
+    form = service.import_form(session=db(), document=document, actor=current_user,
+                               replace=args["replace"])
+    db().commit()
+    return form
+
+
+@blp.post("/<key>/submissions")
+@blp.arguments(SubmissionSchema)
+@blp.response(201, TicketSchema)
+@blp.alt_response(200, schema=TicketSchema, description="Replay of an Idempotency-Key")
+@blp.alt_response(422, description="Invalid data: errors[] has a pointer per field")
+@require_roles()
+def submit(body: dict[str, Any], key: str) -> Any:
+    """Submit form data and get a ticket. Send Idempotency-Key to make retries safe."""
+    idempotency_key = request.headers.get("Idempotency-Key", "").strip()[:255] or None
+    ticket, created = submit_ticket(
+        session=db(), form_key=key, data=body["data"], requester=current_user,
+        idempotency_key=idempotency_key, channel="api", locale=current_language(),
+    )
+    db().commit()
+    return ticket, 201 if created else 200

@@ -1,0 +1,173 @@
+"""Marshmallow schemas of the API: what goes in, what comes out (and the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import INCLUDE, Schema, fields, validate
+
+Text = fields.Raw(metadata={"description": "A string or {locale: string}", "example":
+                            {"en": "Refund request", "zh-CN": "退款申请"}})
+
+
+class ProblemItemSchema(Schema):
+    """One located problem."""
+
+    pointer = fields.String()
+    code = fields.String()
+    message = fields.String()
+
+
+class FormCreateSchema(Schema):
+    """A new form."""
+
+    key = fields.String(required=True, metadata={"example": "refund"})
+    title = fields.Raw(required=True, metadata={"example": {"en": "Refund request"}})
+
+
+class FormPatchSchema(Schema):
+    """Changes to a form."""
+
+    title = fields.Raw()
+
+
+class FormSchema(Schema):
+    """A form and where it stands."""
+
+    key = fields.String()
+    title = fields.Raw()
+    archived = fields.Boolean()
+    revision = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    latest_version = fields.Method("_latest", allow_none=True)
+
+    def _latest(self, form: Any) -> int | None:
+        return form.versions[-1].number if form.versions else None
+
+
+class DefinitionSchema(Schema):
+    """A form definition (see docs/form-format.md); drafts may be incomplete."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class ProblemsSchema(Schema):
+    """The problems found in a draft."""
+
+    valid = fields.Boolean()
+    problems = fields.List(fields.Nested(ProblemItemSchema))
+
+
+class VersionSchema(Schema):
+    """A published, immutable form version and its compiled JSON Schema."""
+
+    number = fields.Integer()
+    hash = fields.String()
+    published_at = fields.DateTime()
+    definition = fields.Dict()
+    schema = fields.Dict()
+
+
+class VersionSummarySchema(Schema):
+    """A version without its documents."""
+
+    number = fields.Integer()
+    hash = fields.String()
+    published_at = fields.DateTime()
+
+
+class ImportSchema(Schema):
+    """An exported form document."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class ImportArgsSchema(Schema):
+    """Import options."""
+
+    replace = fields.Boolean(load_default=False)
+
+
+class SubmissionSchema(Schema):
+    """Form data: {field key: value}; files as references from POST /api/v1/attachments."""
+
+    data = fields.Dict(required=True, keys=fields.String())
+
+
+class AttachmentSchema(Schema):
+    """A stored file."""
+
+    id = fields.String()
+    name = fields.String()
+    size = fields.Integer()
+    type = fields.String(attribute="content_type")
+
+
+class TicketSchema(Schema):
+    """A ticket."""
+
+    number = fields.Integer()
+    subject = fields.String()
+    status = fields.String()
+    priority = fields.String()
+    channel = fields.String()
+    form = fields.Function(lambda t: t.form.key)
+    form_version = fields.Function(lambda t: t.form_version.number)
+    requester = fields.Function(lambda t: t.requester.email)
+    data = fields.Dict()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    attachments = fields.List(fields.Nested(AttachmentSchema))
+
+
+class TicketListArgsSchema(Schema):
+    """Filters of the ticket list."""
+
+    status = fields.String(validate=validate.OneOf(["new", "open", "pending", "resolved",
+                                                    "closed"]))
+    form = fields.String()
+    cursor = fields.Integer(validate=validate.Range(min=1))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class TicketPageSchema(Schema):
+    """A page of tickets."""
+
+    items = fields.List(fields.Nested(TicketSchema))
+    next_cursor = fields.Integer(allow_none=True)
+
+
+class EventSchema(Schema):
+    """A timeline entry."""
+
+    id = fields.Integer()
+    kind = fields.String()
+    actor = fields.Function(lambda e: e.actor.email if e.actor else None)
+    payload = fields.Dict()
+    created_at = fields.DateTime()
+
+
+class UserSchema(Schema):
+    """A user (never with credentials)."""
+
+    id = fields.Integer(dump_only=True)
+    email = fields.Email(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(required=True, validate=validate.OneOf(
+        ["admin", "designer", "agent", "requester"]))
+    active = fields.Boolean(dump_only=True)
+    password = fields.String(load_only=True, validate=validate.Length(min=8, max=200))
+    teams = fields.List(fields.String(), load_only=True, load_default=list)
+
+
+class TeamSchema(Schema):
+    """A team."""
+
+    id = fields.Integer(dump_only=True)
+    key = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_-]{0,63}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    members = fields.Function(lambda t: [{"email": m.user.email, "lead": m.lead}
+                                         for m in t.members], dump_only=True)

@@ -1,0 +1,50 @@
+"""Messages a person can act on, in their language, for the problem codes of core.errors.
+
+Runtime and builder describe a problem with a code and parameters; here the code becomes a
+sentence in the request's language. Codes without an entry keep the English message.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from core.errors import Problem
+
+MESSAGES = {
+    "required": _l("This field is required."),
+    "type": _l("This value has the wrong type."),
+    "minLength": _l("Enter at least %(limit)s characters."),
+    "maxLength": _l("Enter at most %(limit)s characters."),
+    "pattern": _l("This value does not have the expected format."),
+    "format.email": _l("Enter a valid email address."),
+    "format.uri": _l("Enter a full web address starting with http:// or https://."),
+    "format.date": _l("Enter a date as YYYY-MM-DD."),
+    "format.datetime": _l("Enter a date and time."),
+    "format.phone": _l("Enter a phone number (digits, spaces, +, - and brackets)."),
+    "enum": _l("Choose one of the offered options."),
+    "minimum": _l("Enter a number of at least %(limit)s."),
+    "maximum": _l("Enter a number of at most %(limit)s."),
+    "exclusiveMinimum": _l("Enter a number greater than %(limit)s."),
+    "exclusiveMaximum": _l("Enter a number less than %(limit)s."),
+    "integer": _l("Enter a whole number."),
+    "number": _l("Enter a number."),
+    "minItems": _l("Choose at least %(limit)s."),
+    "maxItems": _l("Choose at most %(limit)s."),
+    "mustAccept": _l("You must tick this box to continue."),
+    "unknownField": _l("This form has no such field."),
+    "file.missing": _l("This file was not uploaded, or not by you."),
+    "file.tooLarge": _l("This file is larger than %(limit)s MB."),
+    "file.type": _l("Files of this type are not accepted here."),
+    "user.unknown": _l("No such user."),
+    "invalid": _l("This value is not valid."),
+}
+
+
+def problem_message(problem: Problem) -> str:
+    """The problem's message in the current language (its own text when it carries one)."""
+    if custom := problem.params.get("customMessage"):
+        return str(custom)
+    template = MESSAGES.get(problem.code)
+    if template is None:
+        return problem.message
+    return str(template) % problem.params if "%(" in str(template) else str(template)

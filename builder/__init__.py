@@ -1,0 +1,1 @@
+"""Design time: definition languages, their schemas, validation, compilation, publishing."""

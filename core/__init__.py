@@ -1,0 +1,1 @@
+"""Shared kernel: the SQLAlchemy base, people and teams, the error tree, the clock."""

@@ -1,0 +1,1 @@
+"""Run time: submissions, tickets, attachments (and later flows, SLAs, jobs)."""

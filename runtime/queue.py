@@ -1,0 +1,77 @@
+"""The job queue: RQ with the JSON serializer on Redis, or on an in-process stand-in.
+
+Production points ``REDIS_URL`` at Redis and runs ``docket worker`` processes. The embedded
+mode (no ``REDIS_URL``) uses one fakeredis server per process and a worker thread, so that
+``docket run`` needs nothing installed. Jobs take ids, never objects.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import fakeredis
+from redis import Redis
+from rq import Queue, SimpleWorker, Worker
+from rq.serializers import JSONSerializer
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "docket"
+_embedded_server: fakeredis.FakeServer | None = None
+_lock = threading.Lock()
+
+
+def redis_connection(url: str | None) -> Redis:
+    """A Redis client for ``url``, or for the process's embedded stand-in when None."""
+    global _embedded_server
+    if url:
+        return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    with _lock:
+        if _embedded_server is None:
+            _embedded_server = fakeredis.FakeServer()
+    return fakeredis.FakeRedis(server=_embedded_server)
+
+
+def job_queue(connection: Redis) -> Queue:
+    """The queue every Docket job goes to."""
+    return Queue(QUEUE_NAME, connection=connection, serializer=JSONSerializer)
+
+
+def worker_heartbeats(connection: Redis) -> list[dict[str, Any]]:
+    """Workers that reported in recently, with their last heartbeat."""
+    now = datetime.now(UTC)
+    alive = []
+    for worker in Worker.all(connection=connection, serializer=JSONSerializer):
+        beat = worker.last_heartbeat
+        if beat is not None and beat.tzinfo is None:
+            beat = beat.replace(tzinfo=UTC)
+        if beat is not None and (now - beat).total_seconds() < 120:
+            alive.append({"name": worker.name, "last_heartbeat": beat.isoformat()})
+    return alive
+
+
+class ThreadWorker(SimpleWorker):
+    """A worker that runs in a thread of the web process (signals belong to the main thread)."""
+
+    def _install_signal_handlers(self) -> None:
+        pass
+
+
+def start_embedded_worker(connection: Redis) -> ThreadWorker:
+    """Run a worker on a daemon thread; it stops with the process."""
+    worker = ThreadWorker([job_queue(connection)], connection=connection,
+                          serializer=JSONSerializer)
+    thread = threading.Thread(target=worker.work, kwargs={"logging_level": "WARNING"},
+                              name="docket-worker", daemon=True)
+    thread.start()
+    log.info("embedded worker %s started", worker.name)
+    return worker
+
+
+def run_worker(connection: Redis, *, burst: bool = False) -> None:
+    """Run a production worker in this process (``docket worker``)."""
+    worker = Worker([job_queue(connection)], connection=connection, serializer=JSONSerializer)
+    worker.work(burst=burst, with_scheduler=True)

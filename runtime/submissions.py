@@ -1,0 +1,149 @@
+"""Turning a submission into a ticket.
+
+``submit_ticket`` takes the form's newest published version, computes visibility, drops
+hidden values and validates (``runtime.checking``), resolves file and user references, and
+writes the ticket with its first timeline event, all in the caller's transaction. With an
+``Idempotency-Key`` the same key and body give back the same ticket; the same key with a
+different body is refused.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from builder.forms.models import Form, FormVersion
+from builder.forms.service import get_form, latest_version
+from builder.forms.texts import localized
+from core.errors import Conflict, InvalidSubmission, NotFound, Problem
+from core.people import User, get_user_by_email
+from runtime.checking import check_submission
+from runtime.tickets.models import Attachment, Ticket, TicketEvent
+from runtime.tickets.numbering import next_ticket_number
+
+
+def request_digest(data: Any) -> str:
+    """A stable hash of a submission body, to recognise a replay."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def published_version(*, session: Session, key: str) -> tuple[Form, FormVersion]:
+    """The form and the version new tickets are made with; NotFound if unpublished."""
+    form = get_form(session=session, key=key)
+    version = latest_version(session=session, form=form)
+    if form.archived or version is None:
+        raise NotFound(f"The form '{key}' is not open for submissions.")
+    return form, version
+
+
+def _bind_files(
+    session: Session, field: dict[str, Any], refs: list[dict[str, Any]], requester: User,
+) -> tuple[list[dict[str, Any]], list[Attachment], list[Problem]]:
+    rules = field.get("validate") or {}
+    accept = rules.get("accept") or []
+    max_size = rules.get("maxSize")
+    clean, bound, problems = [], [], []
+    for index, ref in enumerate(refs):
+        pointer = f"/{field['key']}/{index}"
+        attachment = session.get(Attachment, str(ref.get("id", "")))
+        if (attachment is None or attachment.uploader_id != requester.id
+                or attachment.ticket_id is not None):
+            problems.append(Problem(pointer, "file.missing", "This file was not uploaded by you."))
+            continue
+        if accept and not any(fnmatch.fnmatch(attachment.content_type, p) for p in accept):
+            problems.append(Problem(pointer, "file.type", "This type of file is not accepted."))
+            continue
+        if max_size and attachment.size > max_size:
+            problems.append(Problem(pointer, "file.tooLarge", "The file is too large.",
+                                    {"limit": round(max_size / (1024 * 1024), 1)}))
+            continue
+        bound.append(attachment)
+        clean.append({"id": attachment.id, "name": attachment.name,
+                      "size": attachment.size, "type": attachment.content_type})
+    return clean, bound, problems
+
+
+def _resolve_references(
+    session: Session, definition: dict[str, Any], data: dict[str, Any], requester: User,
+) -> tuple[list[Attachment], list[Problem]]:
+    """Check file and user references against the database; rewrite file refs from it."""
+    files: list[Attachment] = []
+    problems: list[Problem] = []
+    for field in definition.get("fields", []):
+        key = field.get("key")
+        if key not in data:
+            continue
+        if field["type"] == "file":
+            data[key], bound, found = _bind_files(session, field, data[key], requester)
+            files += bound
+            problems += found
+        elif field["type"] == "user":
+            user = get_user_by_email(session=session, email=data[key])
+            if user is None or not user.active or (field.get("role") and user.role != field["role"]):
+                problems.append(Problem(f"/{key}", "user.unknown", "No such user."))
+            else:
+                data[key] = user.email
+    return files, problems
+
+
+def _subject(definition: dict[str, Any], data: dict[str, Any], locale: str) -> str:
+    title = localized(definition.get("title"), locale) or definition.get("key", "")
+    value = data.get(definition.get("subjectField") or "")
+    if isinstance(value, str) and value.strip():
+        return f"{value.strip()[:200]}"
+    return title[:300]
+
+
+def _replay(session: Session, requester: User, key: str, digest: str) -> Ticket | None:
+    ticket = session.scalar(
+        select(Ticket).where(Ticket.requester_id == requester.id, Ticket.idempotency_key == key)
+    )
+    if ticket is not None and ticket.request_hash != digest:
+        raise Conflict("This Idempotency-Key was already used for a different submission.")
+    return ticket
+
+
+def submit_ticket(
+    *, session: Session, form_key: str, data: Any, requester: User,
+    idempotency_key: str | None = None, channel: str = "web", locale: str = "en",
+) -> tuple[Ticket, bool]:
+    """Validate ``data`` against the form and create a ticket; returns (ticket, created)."""
+    digest = request_digest({"form": form_key, "data": data})
+    if idempotency_key and (ticket := _replay(session, requester, idempotency_key, digest)):
+        return ticket, False
+    form, version = published_version(session=session, key=form_key)
+    clean, problems = check_submission(version.definition, version.schema, data)
+    if problems:
+        raise InvalidSubmission(problems, "Some fields need your attention.")
+    files, problems = _resolve_references(session, version.definition, clean, requester)
+    if problems:
+        raise InvalidSubmission(problems, "Some fields need your attention.")
+    ticket = Ticket(
+        number=next_ticket_number(session), form_id=form.id, form_version_id=version.id,
+        requester_id=requester.id, channel=channel, locale=locale, data=clean,
+        subject=_subject(version.definition, clean, locale),
+        idempotency_key=idempotency_key, request_hash=digest if idempotency_key else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(ticket)
+            session.flush()
+    except IntegrityError:
+        # a concurrent request with the same Idempotency-Key committed first
+        if idempotency_key and (ticket := _replay(session, requester, idempotency_key, digest)):
+            return ticket, False
+        raise
+    for attachment in files:
+        attachment.ticket_id = ticket.id
+    session.add(TicketEvent(
+        ticket_id=ticket.id, kind="created", actor_id=requester.id,
+        payload={"form": form.key, "version": version.number, "channel": channel},
+    ))
+    session.flush()
+    return ticket, True

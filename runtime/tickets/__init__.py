@@ -1,0 +1,1 @@
+"""Tickets: the records requesters create and agents work."""
