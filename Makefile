@@ -32,7 +32,7 @@ run: install  ## start Docket with the embedded defaults (SQLite, in-process que
 test: install  ## run the whole test suite (SQLite; PostgreSQL+Redis+browser under CI=true)
 ifeq ($(CI),true)
 	DATABASE_URL=sqlite:///$(CURDIR)/instance/ci-test.db $(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser"
-	cd frontend && npx vitest run
+	npm test --prefix frontend
 endif
 	$(BIN)/python -m pytest -q
 
@@ -49,7 +49,7 @@ format: install  ## ruff format + fixes
 	$(BIN)/ruff format .
 
 translations: install  ## extract UI strings and compile the catalogs
-	$(BIN)/pybabel extract -q -F babel.cfg -o /tmp/docket-messages.pot .
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --project Docket -o /tmp/docket-messages.pot .
 	$(BIN)/pybabel update -q -i /tmp/docket-messages.pot -d app/translations
 	$(BIN)/pybabel compile -q -d app/translations
 

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.assets import init_assets
 from app.config import load_config
 from app.db import init_db
 from app.errors import register_error_handlers
@@ -38,6 +39,7 @@ def create_app(
         session_factory = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
     init_db(app, session_factory)
     init_extensions(app)
+    init_assets(app)
     register_error_handlers(app)
 
     from app import api, health, pages

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -45,7 +44,7 @@ def run_command(host: str, port: int) -> None:
     click.echo("")
     click.echo(f"  Docket is running at {url}")
     click.echo(f"  Database: {app.config['DATABASE_URL']}")
-    click.echo("  Sign in as (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"  Sign in as (password for all: {DEMO_PASSWORD}):")
     for email, role, _name in DEMO_USERS:
         click.echo(f"    {role:<10} {email}")
     if not seeded:

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from app.messages import problem_message
 from core import errors
@@ -56,7 +56,7 @@ def _smorest_errors(messages: Any, prefix: str = "") -> list[dict[str, Any]]:
     """Flatten webargs/marshmallow messages ({location: {field: [msg]}}) into pointers."""
     if isinstance(messages, list):
         if all(isinstance(m, str) for m in messages):
-            return [{"pointer": prefix or "/", "code": "invalid", "message": m} for m in messages]
+            return [{"pointer": prefix, "code": "invalid", "message": m} for m in messages]
         messages = dict(enumerate(messages))
     found: list[dict[str, Any]] = []
     for key, value in messages.items():
@@ -94,21 +94,30 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         if status == 413:
             detail = _("The request is too large (at most %(mb)s MB).",
-                       mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
+                       mb=(request.max_content_length or 0) // (1024 * 1024))
         else:
             detail = exc.description or ""
         if wants_problem_json():
             data = getattr(exc, "data", None) or {}
-            items = _smorest_errors(data["messages"]) if "messages" in data else None
-            if items is not None:
-                detail = _("The request has invalid fields.")
-            if status == 400 and "json" in (detail or "").lower():
+            items = None
+            if status == 400 and "messages" in data:
                 detail = _("The request body is not valid JSON.")
+            elif isinstance(data.get("messages"), dict):
+                # webargs groups messages by location ({"json": {...}}); point into the body
+                items = _smorest_errors({k: v for loc in data["messages"].values()
+                                         for k, v in (loc.items() if isinstance(loc, dict)
+                                                      else [])})
+                detail = _("The request has invalid fields.")
             response = problem(status, exc.name, detail, items)
             for header, value in (getattr(exc, "headers", None) or {}).items():
                 response.headers[header] = value
             return response
         return render_template("error.html", status=status, title=exc.name, detail=detail), status
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(_exc: RecursionError) -> Any:
+        # json.loads gives up on bodies nested thousands deep: that is bad input, not a crash
+        return _http_error(BadRequest(_("The request body is nested too deeply.")))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

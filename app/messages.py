@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.extensions import current_language
+from builder.forms.texts import localized
 from core.errors import Problem
 
 MESSAGES = {
@@ -43,7 +45,7 @@ MESSAGES = {
 def problem_message(problem: Problem) -> str:
     """The problem's message in the current language (its own text when it carries one)."""
     if custom := problem.params.get("customMessage"):
-        return str(custom)
+        return localized(custom, current_language())
     template = MESSAGES.get(problem.code)
     if template is None:
         return problem.message

@@ -53,6 +53,19 @@ class User(Base):
 
     memberships: Mapped[list[TeamMember]] = relationship(back_populates="user")
 
+    # The user protocol Flask-Login expects, duck-typed so that core/ needs no Flask.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        """Inactive users cannot sign in."""
+        return self.active
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session."""
+        return str(self.id)
+
     def set_password(self, password: str) -> None:
         """Store an Argon2id hash of ``password``."""
         self.password_hash = _hasher.hash(password)

@@ -1,7 +1,5 @@
 """Every model imported in one place, so the metadata is complete for Alembic and tests."""
 
-import builder.forms.models
-import core.people
 import runtime.tickets.models  # noqa: F401
 from core.db import Base
 

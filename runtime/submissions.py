@@ -85,7 +85,8 @@ def _resolve_references(
             problems += found
         elif field["type"] == "user":
             user = get_user_by_email(session=session, email=data[key])
-            if user is None or not user.active or (field.get("role") and user.role != field["role"]):
+            wrong_role = field.get("role") and user is not None and user.role != field["role"]
+            if user is None or not user.active or wrong_role:
                 problems.append(Problem(f"/{key}", "user.unknown", "No such user."))
             else:
                 data[key] = user.email
@@ -93,11 +94,14 @@ def _resolve_references(
 
 
 def _subject(definition: dict[str, Any], data: dict[str, Any], locale: str) -> str:
-    title = localized(definition.get("title"), locale) or definition.get("key", "")
-    value = data.get(definition.get("subjectField") or "")
-    if isinstance(value, str) and value.strip():
-        return f"{value.strip()[:200]}"
-    return title[:300]
+    """The subjectField's value (an option's label for choices), else the form title."""
+    key = definition.get("subjectField")
+    field = next((f for f in definition.get("fields", []) if f.get("key") == key), None)
+    value = data.get(key or "")
+    if field is not None and isinstance(value, str) and value.strip():
+        labels = {o.get("value"): o.get("label") for o in field.get("options", [])}
+        return (localized(labels[value], locale) if value in labels else value.strip())[:300]
+    return (localized(definition.get("title"), locale) or str(definition.get("key", "")))[:300]
 
 
 def _replay(session: Session, requester: User, key: str, digest: str) -> Ticket | None:

@@ -11,9 +11,12 @@ from app.extensions import api, csrf
 MAX_JSON_BODY = 2 * 1024 * 1024
 
 
-def _limit_json_bodies() -> None:
+def _before_api_request() -> None:
+    if not request.path.startswith("/api/v1/"):
+        return
     if not request.path.startswith("/api/v1/attachments"):
         request.max_content_length = MAX_JSON_BODY
+    protect_api_writes()
 
 
 def register(app: Flask) -> None:
@@ -23,9 +26,7 @@ def register(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "docket tokens create"}
     )
+    app.before_request(_before_api_request)
     for module in (forms, tickets, attachments, people):
-        blp = module.blp
-        csrf.exempt(blp)  # checked by protect_api_writes: cookie sessions need the token
-        blp.before_request(_limit_json_bodies)
-        blp.before_request(protect_api_writes)
-        api.register_blueprint(blp)
+        csrf.exempt(module.blp)  # checked by protect_api_writes: cookie sessions need the token
+        api.register_blueprint(module.blp)

@@ -95,7 +95,7 @@ class FormItem(MethodView):
 
 @blp.route("/<key>/draft")
 class Draft(MethodView):
-    @blp.response(200, DefinitionSchema)
+    @blp.response(200, description="The draft definition (docs/form-format.md)")
     @require_roles(*DESIGNERS)
     def get(self, key: str) -> Any:
         """The draft definition; its ETag is the form's revision."""
@@ -103,7 +103,7 @@ class Draft(MethodView):
         return form.draft, 200, {"ETag": f'"{form.revision}"'}
 
     @blp.arguments(DefinitionSchema)
-    @blp.response(200, DefinitionSchema)
+    @blp.response(200, description="The saved draft")
     @require_roles(*DESIGNERS)
     def put(self, body: dict[str, Any], key: str) -> Any:
         """Save the draft as sent (incomplete is fine); send If-Match to detect conflicts."""
@@ -149,7 +149,7 @@ def version(key: str, number: int) -> Any:
 
 
 @blp.get("/<key>/export")
-@blp.response(200, ImportSchema)
+@blp.response(200, description="A form export document")
 @require_roles(*DESIGNERS)
 def export(key: str) -> Any:
     """The form as one JSON document, for import elsewhere."""

@@ -7,6 +7,7 @@ numbered version. Re-publishing an unchanged draft returns the latest version.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 from typing import Any
@@ -23,20 +24,29 @@ KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 EXPORT_KIND = "docket.form"
 
 
-def _check_key(key: str) -> None:
+def _check_key(key: Any) -> str:
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
         raise InvalidDefinition(
-            [Problem("/key", "pattern", "Use 1-64 lowercase letters, digits, '-' or '_', "
-                     "starting with a letter.")]
+            [
+                Problem(
+                    "/key",
+                    "pattern",
+                    "Use 1-64 lowercase letters, digits, '-' or '_', starting with a letter.",
+                )
+            ]
         )
+    return key
 
 
 def _check_title(title: Any) -> dict[str, str]:
     if isinstance(title, str) and title.strip():
         return {"en": title.strip()}
-    if (isinstance(title, dict) and title
-            and all(isinstance(k, str) and isinstance(v, str) for k, v in title.items())
-            and any(v.strip() for v in title.values())):
+    if (
+        isinstance(title, dict)
+        and title
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in title.items())
+        and any(v.strip() for v in title.values())
+    ):
         return dict(title)
     raise InvalidDefinition([Problem("/title", "required", "Give the form a title.")])
 
@@ -66,7 +76,11 @@ def get_form(*, session: Session, key: str, for_update: bool = False) -> Form:
 
 
 def create_form(
-    *, session: Session, key: str, title: Any, actor: User | None,
+    *,
+    session: Session,
+    key: str,
+    title: Any,
+    actor: User | None,
     definition: dict[str, Any] | None = None,
 ) -> Form:
     """Create a form with an empty (or the given) draft."""
@@ -120,11 +134,9 @@ def save_draft(
     draft = copy.deepcopy(definition)
     draft["key"] = form.key
     form.draft = draft
-    if isinstance(draft.get("title"), (str, dict)):
-        try:
-            form.title = _check_title(draft["title"])
-        except InvalidDefinition:
-            pass  # an unfinished title stays in the draft; publishing will report it
+    # an unfinished title stays in the draft only; publishing will report it
+    with contextlib.suppress(InvalidDefinition):
+        form.title = _check_title(draft.get("title"))
     session.flush()
     return form
 
@@ -137,8 +149,10 @@ def validate_draft(*, session: Session, key: str) -> list[Problem]:
 def latest_version(*, session: Session, form: Form) -> FormVersion | None:
     """The newest published version of ``form``, or None."""
     return session.scalar(
-        select(FormVersion).where(FormVersion.form_id == form.id)
-        .order_by(FormVersion.number.desc()).limit(1)
+        select(FormVersion)
+        .where(FormVersion.form_id == form.id)
+        .order_by(FormVersion.number.desc())
+        .limit(1)
     )
 
 
@@ -152,12 +166,16 @@ def publish_form(*, session: Session, key: str, actor: User | None) -> tuple[For
     latest = latest_version(session=session, form=form)
     if latest is not None and latest.hash == digest:
         return latest, False
-    number = (session.scalar(
-        select(func.max(FormVersion.number)).where(FormVersion.form_id == form.id)
-    ) or 0) + 1
+    number = (
+        session.scalar(select(func.max(FormVersion.number)).where(FormVersion.form_id == form.id))
+        or 0
+    ) + 1
     version = FormVersion(
-        form_id=form.id, number=number, definition=copy.deepcopy(form.draft),
-        schema=compile_schema(form.draft), hash=digest,
+        form_id=form.id,
+        number=number,
+        definition=copy.deepcopy(form.draft),
+        schema=compile_schema(form.draft),
+        hash=digest,
         published_by_id=actor.id if actor else None,
     )
     session.add(version)
@@ -168,9 +186,11 @@ def publish_form(*, session: Session, key: str, actor: User | None) -> tuple[For
 def list_versions(*, session: Session, key: str) -> list[FormVersion]:
     """Every published version of a form, oldest first."""
     form = get_form(session=session, key=key)
-    return list(session.scalars(
-        select(FormVersion).where(FormVersion.form_id == form.id).order_by(FormVersion.number)
-    ))
+    return list(
+        session.scalars(
+            select(FormVersion).where(FormVersion.form_id == form.id).order_by(FormVersion.number)
+        )
+    )
 
 
 def get_version(*, session: Session, key: str, number: int) -> FormVersion:
@@ -187,8 +207,12 @@ def get_version(*, session: Session, key: str, number: int) -> FormVersion:
 def export_form(*, session: Session, key: str) -> dict[str, Any]:
     """The form as one portable JSON document (its draft definition)."""
     form = get_form(session=session, key=key)
-    return {"kind": EXPORT_KIND, "key": form.key, "title": form.title,
-            "definition": copy.deepcopy(form.draft)}
+    return {
+        "kind": EXPORT_KIND,
+        "key": form.key,
+        "title": form.title,
+        "definition": copy.deepcopy(form.draft),
+    }
 
 
 def import_form(
@@ -196,18 +220,27 @@ def import_form(
 ) -> Form:
     """Create a form from an exported document, or replace an existing form's draft."""
     if not isinstance(document, dict) or document.get("kind") != EXPORT_KIND:
-        raise InvalidDefinition([Problem("/kind", "const",
-                                         f"Not a Docket form export (kind must be '{EXPORT_KIND}').")])
+        raise InvalidDefinition(
+            [Problem("/kind", "const", f"Not a Docket form export (kind must be '{EXPORT_KIND}').")]
+        )
     definition = document.get("definition")
     if not isinstance(definition, dict):
-        raise InvalidDefinition([Problem("/definition", "type", "The definition must be an object.")])
-    key = document.get("key")
-    _check_key(key)  # type: ignore[arg-type]
+        raise InvalidDefinition(
+            [Problem("/definition", "type", "The definition must be an object.")]
+        )
+    key = _check_key(document.get("key"))
     existing = session.scalar(select(Form).where(Form.key == key))
     if existing is not None:
         if not replace:
-            raise Conflict(f"A form with key '{key}' already exists; import with replace=true "
-                           "to overwrite its draft.")
+            raise Conflict(
+                f"A form with key '{key}' already exists; import with replace=true "
+                "to overwrite its draft."
+            )
         return save_draft(session=session, key=existing.key, definition=definition)
-    return create_form(session=session, key=key, title=document.get("title"),  # type: ignore[arg-type]
-                       actor=actor, definition=definition)
+    return create_form(
+        session=session,
+        key=key,
+        title=document.get("title"),
+        actor=actor,
+        definition=definition,
+    )

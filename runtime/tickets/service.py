@@ -21,7 +21,7 @@ class TicketPage:
     next_cursor: int | None
 
 
-def visible_tickets(viewer: User) -> Select[tuple[Ticket]]:
+def visible_tickets(viewer: User) -> Select[Ticket]:
     """Tickets ``viewer`` may see: requesters their own; staff all of them."""
     query = select(Ticket)
     if viewer.role not in {Role.ADMIN, Role.AGENT}:

@@ -1,0 +1,21 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from "vite";
+
+// Built files go to Flask's static folder; Flask reads .vite/manifest.json (app/assets.py)
+// to emit the <script> tags, so file names can carry content hashes.
+export default defineConfig({
+  base: "/static/dist/",
+  build: {
+    outDir: "../app/static/dist",
+    emptyOutDir: true,
+    manifest: true,
+    target: "es2022",
+    rollupOptions: {
+      input: "src/form-live.ts",
+    },
+  },
+  test: {
+    environment: "node",
+    include: ["src/**/*.test.ts"],
+  },
+});

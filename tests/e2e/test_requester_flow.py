@@ -1,0 +1,77 @@
+"""A requester fills the refund form in a real browser and finds the ticket."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import screenshot_dir, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_requester_refund_flow(page: Page, live_url: str) -> None:
+    """Order number and amount appear for "refund"; the ticket shows under my tickets."""
+    sign_in(page, live_url, "requester@example.com")
+    page.get_by_role("link", name="Refund, exchange or question").first.click()
+    order = page.get_by_label("Order number")
+    expect(order).to_be_hidden()
+    page.get_by_label("Category").select_option("question")
+    expect(order).to_be_hidden()
+    page.get_by_label("Category").select_option("refund")
+    expect(order).to_be_visible()
+    expect(page.get_by_label("Amount to refund")).to_be_visible()
+
+    page.get_by_role("button", name=re.compile("Submit")).click()
+    expect(page.locator("[role=alert]").first).to_be_visible()  # the error summary
+    page.screenshot(path=str(screenshot_dir() / "e2e-refund-errors.png"), full_page=True)
+
+    page.get_by_label("Category").select_option("refund")
+    page.get_by_label("Order number").fill("OD12345678")
+    page.get_by_label("Amount to refund").fill("49.90")
+    page.get_by_label("Description").fill("The kettle arrived broken.")
+    page.get_by_label("Email for our answer").fill("riley@example.com")
+    page.get_by_label("I confirm the information is correct").check()
+    page.get_by_role("button", name=re.compile("Submit")).click()
+
+    page.wait_for_url(re.compile(r"/portal/tickets/\d+$"))
+    number = page.url.rsplit("/", 1)[1]
+    expect(page.get_by_text(f"#{number}").first).to_be_visible()
+    expect(page.get_by_text("OD12345678")).to_be_visible()
+
+    page.goto(f"{live_url}/portal/tickets")
+    expect(page.get_by_role("link", name=re.compile(f"#?{number}")).first).to_be_visible()
+
+
+def test_form_works_without_javascript(browser: Browser, live_url: str) -> None:
+    """With JavaScript off every field shows, and a question is accepted without an order."""
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    sign_in(page, live_url, "requester@example.com")
+    page.get_by_role("link", name="Refund, exchange or question").first.click()
+    expect(page.get_by_label("Order number")).to_be_visible()
+    page.get_by_label("Category").select_option("question")
+    page.get_by_label("Order number").fill("not an order")  # hidden for questions: dropped
+    page.get_by_label("Description").fill("Do you ship to Macau?")
+    page.get_by_label("Email for our answer").fill("riley@example.com")
+    page.get_by_label("I confirm the information is correct").check()
+    page.get_by_role("button", name=re.compile("Submit")).click()
+    page.wait_for_url(re.compile(r"/portal/tickets/\d+$"))
+    expect(page.get_by_text("not an order")).to_have_count(0)
+    context.close()
+
+
+def test_portal_in_chinese(browser: Browser, live_url: str) -> None:
+    """A browser asking for Chinese gets the portal and the form in Chinese."""
+    context = browser.new_context(locale="zh-CN", extra_http_headers={
+        "Accept-Language": "zh-CN,zh;q=0.9"}, viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    sign_in(page, live_url, "requester@example.com")
+    page.get_by_role("link", name="退款、换货或咨询").first.click()
+    expect(page.get_by_label("类别")).to_be_visible()
+    page.get_by_label("类别").select_option("refund")
+    expect(page.get_by_label("订单号")).to_be_visible()
+    page.screenshot(path=str(screenshot_dir() / "e2e-refund-zh-phone.png"), full_page=True)
+    context.close()

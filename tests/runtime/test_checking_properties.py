@@ -1,0 +1,40 @@
+"""Property: the server path agrees with the compiled schema plus the visibility rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from builder.conditions import condition_matches, strip_hidden, visible_keys
+from builder.fields.values import value_validator
+from builder.forms.definition import compile_schema
+from runtime.checking import check_submission
+from tests.builder.form_strategies import definitions, submissions
+
+
+@st.composite
+def form_and_data(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A generated valid definition and a generated submission for it."""
+    definition, values = draw(definitions())
+    return definition, draw(submissions(values))
+
+
+@settings(max_examples=100, deadline=None)
+@given(form_and_data())
+def test_check_submission_agrees_with_compiled_schema(
+    generated: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    """check_submission finds no problem exactly when the compiled schema accepts the data
+    stripped of hidden values; what it keeps belongs to visible fields only."""
+    definition, data = generated
+    schema = compile_schema(definition)
+    cleaned, problems = check_submission(definition, schema, data)
+    stripped = strip_hidden(definition, data)
+    assert cleaned == stripped
+    assert (problems == []) == value_validator(schema).is_valid(stripped)
+    assert set(stripped) <= visible_keys(definition, data)
+    for field in definition["fields"]:
+        if field.get("key") in stripped and "visibleWhen" in field:
+            assert condition_matches(field["visibleWhen"], stripped)
