@@ -49,9 +49,9 @@ format: install  ## ruff format + fixes
 	$(BIN)/ruff format .
 
 translations: install  ## extract UI strings and compile the catalogs
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --project Docket -o /tmp/docket-messages.pot .
-	$(BIN)/pybabel update -q -i /tmp/docket-messages.pot -d app/translations
-	$(BIN)/pybabel compile -q -d app/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project Docket -o /tmp/docket-messages.pot .
+	$(BIN)/pybabel update -i /tmp/docket-messages.pot -d app/translations
+	$(BIN)/pybabel compile -d app/translations
 
 bench: install  ## run the benchmarks (needs PostgreSQL; prints ratios)
 	$(BIN)/python bench/submissions.py

@@ -53,6 +53,11 @@ def _database_url(tmp_root: Path) -> str:
 def fresh_database(url: str) -> Engine:
     """Create an empty database at ``url`` (dropping an old one) and migrate it."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        path = Path(parsed.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
     if parsed.get_backend_name() == "postgresql":
         admin = make_engine(str(parsed.set(database="postgres")), isolation_level="AUTOCOMMIT")
         try:

@@ -1,0 +1,98 @@
+"""The requester portal through the Flask client: forms, submissions, my tickets, escaping."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from core.people import Role
+from tests.conftest import csrf_token
+from tests.forms_fixtures import PNG, simple_form
+
+
+def _post_form(client, path, fields, files=None):
+    data = {"csrf_token": csrf_token(client, path), **fields}
+    for key, (content, name) in (files or {}).items():
+        data[key] = (io.BytesIO(content), name)
+    return client.post(path, data=data, content_type="multipart/form-data")
+
+
+def test_portal_lists_published_forms_only(client, make_user, login, make_form):
+    """The portal offers published, not archived forms."""
+    make_form(simple_form())
+    make_form(simple_form(), key="unpublished", publish=False)
+    login(make_user(Role.REQUESTER))
+    html = client.get("/portal").get_data(as_text=True)
+    assert "/portal/forms/simple" in html and "/portal/forms/unpublished" not in html
+
+
+def test_portal_submit_creates_ticket_with_file(client, make_user, login, make_form):
+    """A multipart post with a photo creates the ticket and shows it with the file."""
+    make_form(simple_form())
+    login(make_user(Role.REQUESTER))
+    response = _post_form(client, "/portal/forms/simple", {
+        "category": "refund", "order_id": "OD12345678", "amount": "9.5", "summary": "Cracked"},
+        files={"photo": (PNG, "crack.png")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    ticket_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Cracked" in ticket_page and "crack.png" in ticket_page
+    assert re.search(r"/api/v1/attachments/[0-9a-f-]{36}", ticket_page)
+
+
+def test_portal_invalid_post_keeps_values_and_uploads(client, make_user, login, make_form):
+    """A failed post answers 422 with messages, the typed values and the kept upload."""
+    make_form(simple_form())
+    login(make_user(Role.REQUESTER))
+    response = _post_form(client, "/portal/forms/simple", {
+        "category": "refund", "order_id": "bad", "amount": "", "summary": "Keep me"},
+        files={"photo": (PNG, "keep.png")})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'value="Keep me"' in html and 'value="bad"' in html
+    assert "keep.png" in html and 'name="photo.keep"' in html
+    assert "This field is required." in html
+
+
+def test_portal_double_submit_makes_one_ticket(client, make_user, login, make_form):
+    """The form's submission id makes a double click create only one ticket."""
+    make_form(simple_form())
+    login(make_user(Role.REQUESTER))
+    fields = {"category": "question", "summary": "Once", "_submission": "fixed-id-1"}
+    first = _post_form(client, "/portal/forms/simple", fields)
+    second = _post_form(client, "/portal/forms/simple", fields)
+    assert first.headers["Location"] == second.headers["Location"]
+
+
+def test_portal_my_tickets_shows_only_mine(client, make_user, login, make_form, as_role):
+    """Another requester's ticket is neither listed nor reachable on the portal."""
+    make_form(simple_form())
+    theirs = client.post("/api/v1/forms/simple/submissions", json={"data": {
+        "category": "question", "summary": "Not yours"}},
+        headers=as_role(Role.REQUESTER)).json["number"]
+    login(make_user(Role.REQUESTER))
+    assert "Not yours" not in client.get("/portal/tickets").get_data(as_text=True)
+    assert client.get(f"/portal/tickets/{theirs}").status_code == 404
+
+
+def test_portal_renders_hostile_texts_inert(client, make_user, login, make_form):
+    """Designer texts and requester values with markup are escaped, never executed."""
+    evil = '<img src=x onerror=alert(1)><script>alert("x")</script>'
+    definition = simple_form(title={"en": evil})
+    definition["fields"][3]["label"] = {"en": evil}
+    definition["fields"][3]["help"] = {"en": evil}
+    make_form(definition)
+    login(make_user(Role.REQUESTER))
+    page = client.get("/portal/forms/simple").get_data(as_text=True)
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;" in page
+    response = _post_form(client, "/portal/forms/simple", {"category": "question",
+                                                           "summary": evil})
+    ticket_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<script>alert" not in ticket_page and "&lt;img src=x" in ticket_page
+
+
+def test_portal_unknown_form_is_404_page(client, make_user, login):
+    """A missing form is a 404 page, not a crash."""
+    login(make_user(Role.REQUESTER))
+    response = client.get("/portal/forms/nothing")
+    assert response.status_code == 404 and "text/html" in response.content_type
