@@ -58,10 +58,11 @@ def _load_user_from_token(req: Any) -> User | None:
     scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
-    user = user_for_token(session=db(), token=token.strip())
+    user, touched = user_for_token(session=db(), token=token.strip())
     if user is not None:
         g.auth_by_token = True
-        db().commit()  # remember last_used_at
+        if touched:
+            db().commit()
     return user
 
 

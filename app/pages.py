@@ -123,8 +123,8 @@ def _files_by_key(definition: dict[str, Any], data: dict[str, Any]) -> dict[str,
 @require_roles()
 def fill_form(key: str) -> Any:
     """Show a published form; on POST validate it and create the ticket."""
-    form, version = published_version(session=db(), key=key)
-    definition = version.definition
+    published = published_version(session=db(), key=key)
+    definition = published.definition
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     status = 200
@@ -134,7 +134,8 @@ def fill_form(key: str) -> Any:
         db().commit()  # uploads are kept even if the rest needs fixing
         try:
             if problems:
-                _clean, others = check_submission(definition, version.schema, values)
+                _clean, others = check_submission(definition, published.schema, values,
+                                                  published.hash)
                 raise InvalidSubmission(others + problems)  # upload problems win per field
             ticket, _created = submit_ticket(
                 session=db(), form_key=key, data=values, requester=current_user,
@@ -150,7 +151,7 @@ def fill_form(key: str) -> Any:
             errors = {p.pointer: problem_message(p) for p in exc.problems}
             status = 422
     return render_template(
-        "portal/form.html", form=form, version=version, definition=definition,
+        "portal/form.html", published=published, definition=definition,
         values=values or _defaults(definition), errors=errors,
         files=_files_by_key(definition, values), submission_id=request.form.get("_submission")
         or str(uuid.uuid4()), lang=current_language(),
@@ -168,7 +169,8 @@ def tickets() -> Any:
     """The signed-in requester's tickets, newest first."""
     cursor = request.args.get("cursor", type=int)
     page = list_tickets(session=db(), viewer=current_user, cursor=cursor, limit=25)
-    return render_template("portal/tickets.html", page=page)
+    titles = {key: title for key, title in db().execute(select(Form.key, Form.title))}
+    return render_template("portal/tickets.html", page=page, titles=titles)
 
 
 @portal.get("/tickets/<int:number>")

@@ -9,13 +9,13 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, bindparam, select
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from core.clock import utcnow
 from core.db import Base
@@ -181,12 +181,26 @@ def issue_token(*, session: Session, user: User, name: str = "") -> str:
     return token
 
 
-def user_for_token(*, session: Session, token: str) -> User | None:
-    """The active user a bearer token belongs to, or None."""
-    row = session.scalar(
-        select(ApiToken).where(ApiToken.digest == _digest(token), ApiToken.revoked.is_(False))
-    )
+#: ``last_used_at`` is refreshed at most this often, so that API calls stay read-only.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+_TOKEN_QUERY = (
+    select(ApiToken).options(joinedload(ApiToken.user))
+    .where(ApiToken.digest == bindparam("digest"), ApiToken.revoked.is_(False))
+)
+
+
+def user_for_token(*, session: Session, token: str) -> tuple[User | None, bool]:
+    """The active user a bearer token belongs to (or None), and whether the token was touched.
+
+    The caller commits when it was touched (its ``last_used_at`` moved forward).
+    """
+    row = session.scalar(_TOKEN_QUERY, {"digest": _digest(token)})
     if row is None or not row.user.active:
-        return None
-    row.last_used_at = utcnow()
-    return row.user
+        return None, False
+    now = utcnow()
+    touched = row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL
+    if touched:
+        row.last_used_at = now
+    return row.user, touched

@@ -159,9 +159,14 @@ def _error_problems(definition: Mapping[str, Any], error: ValidationError) -> It
 
 
 def check_submission(
-    definition: Mapping[str, Any], schema: dict[str, Any], data: Any
+    definition: Mapping[str, Any], schema: dict[str, Any], data: Any,
+    schema_key: str | None = None,
 ) -> tuple[dict[str, Any], list[Problem]]:
-    """The data to store (empty and hidden values dropped) and every problem with it."""
+    """The data to store (empty and hidden values dropped) and every problem with it.
+
+    ``schema_key`` names the schema in the validator cache (a published version's hash);
+    without it the schema is hashed on every call.
+    """
     if not isinstance(data, dict):
         return {}, [Problem("", "type", "The data must be a JSON object.")]
     unsafe = find_unsafe_value(data, MAX_DATA_DEPTH, MAX_DATA_NODES)
@@ -169,7 +174,7 @@ def check_submission(
         return {}, [_problem(unsafe[0], "invalid")]
     cleaned = strip_hidden(definition, _drop_empty(definition, data))
     best: dict[str, Problem] = {}
-    for error in validator_for(json_hash(schema), schema).iter_errors(cleaned):
+    for error in validator_for(schema_key or json_hash(schema), schema).iter_errors(cleaned):
         for problem in _error_problems(definition, error):
             kept = best.get(problem.pointer)
             if kept is None or _RANKS.get(problem.code, 5) < _RANKS.get(kept.code, 5):

@@ -41,6 +41,8 @@ class FormSchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     latest_version = fields.Method("_latest", allow_none=True)
+    flow = fields.Function(lambda form: _form_flow(form), allow_none=True, metadata={
+        "description": "{key, version} of the flow new tickets follow, or null"})
 
     def _latest(self, form: Any) -> int | None:
         return form.versions[-1].number if form.versions else None
@@ -114,8 +116,8 @@ class TicketSchema(Schema):
     status = fields.String()
     priority = fields.String()
     channel = fields.String()
-    form = fields.Function(lambda t: t.form.key)
-    form_version = fields.Function(lambda t: t.form_version.number)
+    form = fields.String(attribute="form_key")
+    form_version = fields.Integer(attribute="form_version_number")
     requester = fields.Function(lambda t: t.requester.email)
     data = fields.Dict()
     created_at = fields.DateTime()
@@ -171,3 +173,105 @@ class TeamSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     members = fields.Function(lambda t: [{"email": m.user.email, "lead": m.lead}
                                          for m in t.members], dump_only=True)
+
+
+# --- flows ---------------------------------------------------------------------------------
+
+
+def _form_flow(form: Any) -> dict[str, Any] | None:
+    """{"key", "version"} of the flow new tickets of ``form`` follow, or None."""
+    from app.db import db
+    from builder.flows.service import current_flow_version
+
+    version = current_flow_version(session=db(), form_key=form.key)
+    return {"key": version.flow.key, "version": version.number} if version else None
+
+
+def _flow_form(flow: Any) -> str | None:
+    """The key of the form whose new tickets follow ``flow``, or None."""
+    from app.db import db
+    from builder.flows.service import bound_form
+
+    return bound_form(session=db(), flow=flow)
+
+
+class FlowCreateSchema(Schema):
+    """A new flow."""
+
+    key = fields.String(required=True, metadata={"example": "refund-flow"})
+    title = fields.Raw(required=True, metadata={"example": {"en": "Refund handling"}})
+
+
+class FlowSchema(Schema):
+    """A flow and where it stands."""
+
+    key = fields.String()
+    title = fields.Raw()
+    archived = fields.Boolean()
+    revision = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    latest_version = fields.Method("_latest", allow_none=True)
+    form = fields.Function(lambda flow: _flow_form(flow), allow_none=True,
+                           metadata={"description": "The form whose new tickets follow it"})
+
+    def _latest(self, flow: Any) -> int | None:
+        return flow.versions[-1].number if flow.versions else None
+
+
+class FlowVersionSummarySchema(Schema):
+    """A flow version without its definition."""
+
+    number = fields.Integer()
+    hash = fields.String()
+    form = fields.String(attribute="form_key", allow_none=True)
+    published_at = fields.DateTime()
+
+
+class FlowVersionSchema(FlowVersionSummarySchema):
+    """A published, immutable flow version."""
+
+    definition = fields.Dict()
+
+
+class FlowPublicationSchema(FlowVersionSchema):
+    """A published version and the flow it took its form over from."""
+
+    replaced = fields.String(allow_none=True, metadata={
+        "description": "Key of the flow the form's new tickets followed until now"})
+
+
+class SimulationSchema(Schema):
+    """A sample submission to dry-run through a flow."""
+
+    data = fields.Dict(required=True, keys=fields.String())
+    ticket = fields.Dict(keys=fields.String(), metadata={
+        "description": "Overrides of _ticket (priority, channel, status, number)"})
+    requester = fields.Dict(keys=fields.String(), metadata={
+        "description": "Overrides of _requester (email, role, attributes such as level)"})
+    decisions = fields.Dict(keys=fields.String(),
+                            values=fields.String(validate=validate.OneOf(["approve", "reject"])),
+                            metadata={"description": "{approval node id: approve | reject}"})
+
+
+class SimulationArgsSchema(Schema):
+    """Which definition to simulate."""
+
+    version = fields.Integer(validate=validate.Range(min=1), metadata={
+        "description": "A published version; the draft when absent"})
+
+
+class SimulationStepSchema(Schema):
+    """One node entered and why."""
+
+    node = fields.String()
+    reason = fields.String()
+
+
+class SimulationResultSchema(Schema):
+    """The path a sample submission takes."""
+
+    path = fields.List(fields.String())
+    steps = fields.List(fields.Nested(SimulationStepSchema))
+    outcome = fields.String(allow_none=True)
+    ended = fields.Boolean()

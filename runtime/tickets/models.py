@@ -44,6 +44,9 @@ class Ticket(Base):
     number: Mapped[int] = mapped_column(unique=True)
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
     form_version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"))
+    #: Immutable facts of the pinned version, kept on the row so lists need no joins.
+    form_key: Mapped[str] = mapped_column(String(64), index=True)
+    form_version_number: Mapped[int]
     requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)

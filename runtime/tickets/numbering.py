@@ -1,12 +1,13 @@
-"""Human ticket numbers from a counter row bumped by one atomic UPDATE ... RETURNING.
+"""Human ticket numbers: 1001, 1002, ... never shared, gaps allowed (like any sequence).
 
-The UPDATE takes the row lock, so concurrent submissions on PostgreSQL queue on it and
-never share a number; a rolled-back submission leaves a gap, as sequences do.
+PostgreSQL takes them from the ``ticket_numbers`` sequence, which holds no lock until
+commit, so concurrent submissions do not queue. SQLite (one writer at a time anyway) bumps
+a counter row with one atomic ``UPDATE ... RETURNING``.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from runtime.tickets.models import Counter
@@ -15,7 +16,9 @@ TICKET_COUNTER = "ticket"
 
 
 def next_ticket_number(session: Session) -> int:
-    """Take the next ticket number (the counter row is created by the migrations)."""
+    """Take the next ticket number."""
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.execute(text("SELECT nextval('ticket_numbers')")).scalar_one())
     value = session.execute(
         update(Counter).where(Counter.name == TICKET_COUNTER)
         .values(value=Counter.value + 1).returning(Counter.value)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from builder.forms.models import Form
 from core.errors import NotFound
 from core.people import Role, User
 from runtime.tickets.models import Status, Ticket, TicketEvent
@@ -34,11 +33,11 @@ def list_tickets(
     cursor: int | None = None, limit: int = 50,
 ) -> TicketPage:
     """Newest first, keyset-paginated by ticket number."""
-    query = visible_tickets(viewer).options(selectinload(Ticket.form))
+    query = visible_tickets(viewer)
     if status is not None:
         query = query.where(Ticket.status == status)
     if form is not None:
-        query = query.join(Form, Ticket.form_id == Form.id).where(Form.key == form)
+        query = query.where(Ticket.form_key == form)
     if cursor is not None:
         query = query.where(Ticket.number < cursor)
     rows = list(session.scalars(query.order_by(Ticket.number.desc()).limit(limit + 1)))

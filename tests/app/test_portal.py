@@ -70,7 +70,14 @@ def test_portal_my_tickets_shows_only_mine(client, make_user, login, make_form, 
         "category": "question", "summary": "Not yours"}},
         headers=as_role(Role.REQUESTER)).json["number"]
     login(make_user(Role.REQUESTER))
-    assert "Not yours" not in client.get("/portal/tickets").get_data(as_text=True)
+    mine = _post_form(client, "/portal/forms/simple", {"category": "question",
+                                                       "summary": "Mine indeed"})
+    number = mine.headers["Location"].rsplit("/", 1)[1]
+    listing = client.get("/portal/tickets")
+    assert listing.status_code == 200
+    html = listing.get_data(as_text=True)
+    assert "Mine indeed" in html and f"/portal/tickets/{number}" in html
+    assert "Not yours" not in html
     assert client.get(f"/portal/tickets/{theirs}").status_code == 404
 
 
