@@ -14,6 +14,7 @@ from app.config import load_config
 from app.db import init_db
 from app.errors import register_error_handlers
 from app.extensions import init_extensions
+from app.jobs import init_jobs
 from core.db import make_engine, make_sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,13 +39,15 @@ def create_app(
     if session_factory is None:
         session_factory = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
     init_db(app, session_factory)
+    init_jobs(app)
     init_extensions(app)
     init_assets(app)
     register_error_handlers(app)
 
-    from app import api, health, pages
+    from app import api, health, pages, workspace
 
     api.register(app)
     health.register(app)
     pages.register(app)
+    workspace.register(app)
     return app

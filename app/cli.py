@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 
 import click
 from flask import Flask, current_app
@@ -11,8 +13,10 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from app import create_app
 from app.db import db
+from app.jobs import runner_settings
 from app.migrate import upgrade
 from core.people import Role, create_user, get_user_by_email, issue_token
+from runtime.flows.outbox import run_relay
 from runtime.queue import redis_connection, run_worker, start_embedded_worker
 
 
@@ -40,6 +44,8 @@ def run_command(host: str, port: int) -> None:
     seeded = seed_demo(session=session, only_if_empty=True)
     session.commit()
     start_embedded_worker(redis_connection(app.config["REDIS_URL"]))
+    threading.Thread(target=run_relay, args=(runner_settings(app), threading.Event()),
+                     name="docket-relay", daemon=True).start()
     url = f"http://{host}:{port}/"
     click.echo("")
     click.echo(f"  Docket is running at {url}")
@@ -71,6 +77,23 @@ def worker_command(burst: bool) -> None:
     if not url:
         raise click.UsageError("Set REDIS_URL: a separate worker needs a real Redis.")
     run_worker(redis_connection(url), burst=burst)
+
+
+@main.command("relay")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
+@with_appcontext
+def relay_command(interval: float) -> None:
+    """Production relay: hand outbox rows to RQ and fire due timers (needs REDIS_URL)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config["REDIS_URL"]:
+        raise click.UsageError("Set REDIS_URL: a separate relay needs a real Redis.")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("relay running; Ctrl-C to stop")
+    try:
+        run_relay(runner_settings(app), stop, interval)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @main.group("db")

@@ -32,6 +32,9 @@ def load_config(instance: Path) -> dict[str, Any]:
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'docket.db'}",
         "REDIS_URL": redis_url,
         "UPLOAD_ROOT": env.get("UPLOAD_ROOT") or str(instance / "uploads"),
+        "WEBHOOK_ALLOWED_HOSTS": env.get("WEBHOOK_ALLOWED_HOSTS", ""),
+        "SMTP_URL": env.get("SMTP_URL") or None,
+        "MAIL_FROM": env.get("MAIL_FROM", "docket@localhost"),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 30 * MiB)),
         "MAX_FILE_SIZE": int(env.get("MAX_FILE_SIZE", 10 * MiB)),
         # Without an explicit limit Flask reads any size of form field into memory.

@@ -1,4 +1,4 @@
-"""Demo data: people, the after-sales team and two published forms (repair, refund)."""
+"""Demo data: people, teams, the repair and refund forms and the flows their tickets follow."""
 
 from __future__ import annotations
 
@@ -8,13 +8,24 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from builder.flows import service as flows
 from builder.forms import service as forms
-from builder.forms.models import Form
+from core.errors import NotFound
 from core.people import Role, Team, TeamMember, User, create_team, create_user
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "builder" / "forms" / "demo"
+ROOT = Path(__file__).resolve().parent.parent
+FORMS_DIR = ROOT / "builder" / "forms" / "demo"
+FLOWS_DIR = ROOT / "builder" / "flows" / "demo"
+#: Teams: (key, name, members); both agents lead after-sales (its refunds need both).
+DEMO_TEAMS = [
+    ("after-sales", "After-sales", ("agent1@example.com", "agent2@example.com")),
+    ("repair-north", "Repair north", ("agent1@example.com",)),
+    ("repair-east", "Repair east", ("agent1@example.com",)),
+    ("repair-south", "Repair south", ("agent2@example.com",)),
+    ("repair-west", "Repair west", ("agent2@example.com",)),
+]
 DEMO_PASSWORD = "docket-demo"
-#: (email, role, name); the two agents form the after-sales team, the first one leads it.
+#: (email, role, name)
 DEMO_USERS = [
     ("admin@example.com", Role.ADMIN, "Ada Admin"),
     ("designer@example.com", Role.DESIGNER, "Dana Designer"),
@@ -28,25 +39,33 @@ def seed_demo(*, session: Session, only_if_empty: bool) -> bool:
     """Create (or refresh) the demo; with ``only_if_empty`` do nothing if users exist."""
     if only_if_empty and session.scalar(select(User.id).limit(1)) is not None:
         return False
-    team = session.scalar(select(Team).where(Team.key == "after-sales")) or create_team(
-        session=session, key="after-sales", name="After-sales")
+    users = {}
     for email, role, name in DEMO_USERS:
         user = session.scalar(select(User).where(User.email == email))
         if user is None:
             user = create_user(session=session, email=email, name=name, role=role)
         user.set_password(DEMO_PASSWORD)
         user.active = True
-        if role == Role.AGENT and not any(m.team_id == team.id for m in user.memberships):
-            session.add(TeamMember(team=team, user=user, lead=email.startswith("agent1")))
-    designer = session.scalar(select(User).where(User.email == "designer@example.com"))
-    for path in sorted(DEMO_DIR.glob("*.json")):
-        definition = json.loads(path.read_text())
-        key = definition["key"]
-        if session.scalar(select(Form.id).where(Form.key == key)) is None:
-            forms.create_form(session=session, key=key, title=definition["title"],
-                              actor=designer, definition=definition)
-        else:
-            forms.save_draft(session=session, key=key, definition=definition)
-        forms.publish_form(session=session, key=key, actor=designer)
+        users[email] = user
+    for key, name, members in DEMO_TEAMS:
+        team = session.scalar(select(Team).where(Team.key == key)) or create_team(
+            session=session, key=key, name=name)
+        present = {m.user_id for m in team.members}
+        for email in members:
+            if users[email].id not in present:
+                session.add(TeamMember(team=team, user=users[email], lead=key == "after-sales"))
+    session.flush()
+    designer = users["designer@example.com"]
+    for service, folder in ((forms.FORMS, FORMS_DIR), (flows.FLOWS, FLOWS_DIR)):
+        for path in sorted(folder.glob("*.json")):
+            definition = json.loads(path.read_text())
+            key = definition["key"]
+            try:
+                service.save_draft(session=session, key=key, definition=definition)
+            except NotFound:
+                service.create(session=session, key=key, title=definition["title"],
+                               actor=designer, definition=definition)
+            publish = forms.publish_form if service is forms.FORMS else flows.publish_flow
+            publish(session=session, key=key, actor=designer)
     session.flush()
     return True

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from app.auth import home_for, init_auth, require_roles
 from app.db import db
 from app.extensions import LANGUAGES, current_language
+from app.jobs import hand_off
 from app.messages import problem_message
 from builder.forms.models import Form
 from builder.forms.service import latest_version
@@ -143,6 +144,7 @@ def fill_form(key: str) -> Any:
                 locale=current_language(),
             )
             db().commit()
+            hand_off(ticket.id)
             flash(_("Thank you. Your request was received as ticket #%(number)s.",
                     number=ticket.number), "success")
             return redirect(url_for("portal.ticket", number=ticket.number))

@@ -18,7 +18,7 @@ from sqlalchemy import ForeignKey, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from core.clock import utcnow
-from core.db import Base
+from core.db import Base, JSONDoc
 from core.errors import Conflict, NotFound
 
 _hasher = PasswordHasher()
@@ -46,6 +46,10 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
+    #: Away agents (holiday, sick) are skipped by automatic assignment.
+    away: Mapped[bool] = mapped_column(default=False)
+    #: Skill tags matched by "skills" assignment, e.g. ["laptop", "zh"].
+    skills: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: Free attributes (e.g. customer level) that flow conditions see under ``_requester``.
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)

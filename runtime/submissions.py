@@ -1,8 +1,9 @@
 """Turning a submission into a ticket.
 
 ``submit_ticket`` takes the form's newest published version, computes visibility, drops
-hidden values and validates (``runtime.checking``), resolves file and user references, and
-writes the ticket with its first timeline event, all in the caller's transaction. With an
+hidden values and validates (``runtime.checking``), resolves file and user references,
+writes the ticket with its first timeline event and starts the flow bound to the form (its
+first steps, tasks and outbox rows), all in the caller's transaction. With an
 ``Idempotency-Key`` the same key and body give back the same ticket; the same key with a
 different body is refused.
 """
@@ -24,6 +25,7 @@ from builder.forms.texts import localized
 from core.errors import Conflict, InvalidSubmission, NotFound, Problem
 from core.people import User, get_user_by_email
 from runtime.checking import check_submission
+from runtime.flows.runner import start_flow
 from runtime.tickets.models import Attachment, Ticket, TicketEvent
 from runtime.tickets.numbering import next_ticket_number
 
@@ -179,15 +181,16 @@ def submit_ticket(
     session.add(ticket)
     if not idempotency_key:
         session.flush()
-        return ticket, True
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        # a concurrent request with the same Idempotency-Key committed first
-        if ticket in session:
-            session.expunge(ticket)
-        if replayed := _replay(session, requester, idempotency_key, digest):
-            return replayed, False
-        raise
+    else:
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:
+            # a concurrent request with the same Idempotency-Key committed first
+            if ticket in session:
+                session.expunge(ticket)
+            if replayed := _replay(session, requester, idempotency_key, digest):
+                return replayed, False
+            raise
+    start_flow(session=session, ticket=ticket)
     return ticket, True

@@ -25,6 +25,7 @@ from app.api.schemas import (
 from app.auth import require_roles
 from app.db import db
 from app.extensions import current_language
+from app.jobs import hand_off
 from builder.forms import service
 from core.errors import Conflict
 from core.people import Role
@@ -184,4 +185,5 @@ def submit(body: dict[str, Any], key: str) -> Any:
         idempotency_key=idempotency_key, channel="api", locale=current_language(),
     )
     db().commit()
+    hand_off(ticket.id)
     return ticket, 201 if created else 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import INCLUDE, Schema, fields, validate
+from sqlalchemy import select
 
 Text = fields.Raw(metadata={"description": "A string or {locale: string}", "example":
                             {"en": "Refund request", "zh-CN": "退款申请"}})
@@ -275,3 +276,103 @@ class SimulationResultSchema(Schema):
     steps = fields.List(fields.Nested(SimulationStepSchema))
     outcome = fields.String(allow_none=True)
     ended = fields.Boolean()
+
+
+# --- tasks and incidents -------------------------------------------------------------------
+
+
+def _task_title(task: Any) -> str:
+    """The task's title in the request's language, or what the task asks for by kind."""
+    from flask_babel import gettext
+
+    from app.extensions import current_language
+    from builder.forms.texts import localized
+
+    text = localized(task.title, current_language())
+    return text or (gettext("Approval") if task.kind == "approval" else gettext("Task"))
+
+
+def _ticket_number(ticket_id: int | None) -> int | None:
+    """The number of the ticket with this id, or None."""
+    from app.db import db
+    from runtime.tickets.models import Ticket
+
+    return db().scalar(select(Ticket.number).where(Ticket.id == ticket_id)) if ticket_id else None
+
+
+class TaskListArgsSchema(Schema):
+    """Which tasks to list."""
+
+    scope = fields.String(load_default="mine", validate=validate.OneOf(["mine", "team"]),
+                          metadata={"description": "mine: held by me; team: by my teams"})
+    status = fields.String(load_default="open",
+                           validate=validate.OneOf(["open", "done", "closed"]))
+
+
+class TaskTicketSchema(Schema):
+    """The ticket a task belongs to."""
+
+    number = fields.Integer()
+    subject = fields.String()
+
+
+class TaskSchema(Schema):
+    """An approval or user task and who holds it."""
+
+    id = fields.Integer()
+    key = fields.String()
+    kind = fields.String(metadata={"description": "approval | user_task"})
+    node = fields.String()
+    title = fields.Raw(allow_none=True, metadata={"description": "{locale: text} or null"})
+    title_text = fields.Function(_task_title, metadata={
+        "description": "The title in the request's language ('Approval' when untitled)"})
+    status = fields.String(metadata={"description": "open | done | closed"})
+    decision = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+    ticket = fields.Nested(TaskTicketSchema)
+    assignee = fields.Function(lambda t: t.assignee.email if t.assignee else None,
+                               allow_none=True)
+    delegated_by = fields.Function(lambda t: t.delegated_by.email if t.delegated_by
+                                   else None, allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+
+
+class DecisionSchema(Schema):
+    """A decision on a task: approve or reject an approval, complete a user task."""
+
+    decision = fields.String(required=True, validate=validate.OneOf(
+        ["approve", "reject", "complete"]))
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class HandOverSchema(Schema):
+    """Who should hold the task next (an active agent, designer or admin)."""
+
+    to = fields.Email(required=True, metadata={"example": "agent2@example.com"})
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class IncidentListArgsSchema(Schema):
+    """Which incidents to list."""
+
+    open = fields.Boolean(load_default=True, metadata={
+        "description": "true: not retried yet; false: every incident"})
+
+
+class IncidentSchema(Schema):
+    """A side effect whose retries ran out."""
+
+    id = fields.Integer()
+    error = fields.String()
+    created_at = fields.DateTime()
+    resolved_at = fields.DateTime(allow_none=True)
+    ticket = fields.Function(lambda i: _ticket_number(i.ticket_id), allow_none=True,
+                             metadata={"description": "The ticket's number"})
+    kind = fields.String(attribute="message.kind",
+                         metadata={"description": "webhook | lookup | email"})
+    effect = fields.String(attribute="message.effect_key")
+    attempts = fields.Integer(attribute="message.attempts")
+    delivery = fields.String(attribute="message.status",
+                             metadata={"description": "The message's status now"})

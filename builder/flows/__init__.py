@@ -1,0 +1,1 @@
+"""Flow graphs: models, the definition language and its validation, design services."""

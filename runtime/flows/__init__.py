@@ -1,0 +1,1 @@
+"""The durable flow runner: instances, tasks, timers, the outbox and its jobs."""

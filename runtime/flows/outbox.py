@@ -1,0 +1,263 @@
+"""The outbox: hand side effects to RQ after commit, deliver them, retry, raise incidents.
+
+How it works. Effects are written as ``OutboxMessage`` rows in the transaction that caused
+them. ``relay_pending`` (called right after a commit, and by the relay's poll every second)
+enqueues due rows as RQ jobs named ``outbox-<id>`` and marks them enqueued; a row enqueued
+long ago and still not done (Redis lost it, a worker died) is enqueued again. The job
+``deliver_message`` performs the delivery outside any transaction, then records the result
+under the instance and row locks: done (and the flow hears ``job.done``), pending again with
+a backoff, or dead with an incident (and the flow hears ``job.failed``). Delivery is at
+least once; the outbox id is the idempotency key receivers see (``webhook-id``,
+``Message-ID``), and a row already done is never delivered again by a late duplicate job.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.clock import utcnow
+from core.errors import NotFound
+from runtime import engine
+from runtime.flows.models import Incident, OutboxMessage, OutboxStatus, Timer
+from runtime.flows.runner import advance, lock_instance
+from runtime.outbound import mail, webhooks
+from runtime.queue import job_queue, redis_connection
+from runtime.tickets.models import TicketEvent
+
+log = logging.getLogger(__name__)
+
+#: An enqueued row not done after this long is handed to RQ again.
+STALE_AFTER = timedelta(minutes=2)
+JOB_TIMEOUT = 60
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerSettings:
+    """What jobs and the relay need, set once per process by the app factory."""
+
+    session_factory: sessionmaker[Session]
+    redis_url: str | None
+    allowed_hosts: frozenset[str] = frozenset()
+    smtp_url: str | None = None
+    mail_sink: Path | None = None
+    mail_from: str = "docket@localhost"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_settings: RunnerSettings | None = None
+
+
+def configure(settings: RunnerSettings) -> None:
+    """Remember the settings jobs and the relay of this process use."""
+    global _settings
+    _settings = settings
+
+
+def settings() -> RunnerSettings:
+    """The settings given to ``configure``."""
+    if _settings is None:
+        raise RuntimeError("runtime.flows.outbox.configure() was not called")
+    return _settings
+
+
+def relay_pending(*, session: Session, connection: Redis, now: datetime | None = None,
+                  ticket_id: int | None = None, limit: int = 200) -> int:
+    """Enqueue due and stale messages; commits; returns how many went to RQ.
+
+    If Redis is down nothing changes and the rows wait for the next poll.
+    """
+    now = now or utcnow()
+    query = (
+        select(OutboxMessage)
+        .where(or_(
+            (OutboxMessage.status == OutboxStatus.PENDING)
+            & (OutboxMessage.next_attempt_at <= now),
+            (OutboxMessage.status == OutboxStatus.ENQUEUED)
+            & (OutboxMessage.enqueued_at < now - STALE_AFTER)))
+        .order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
+    )
+    if ticket_id is not None:
+        query = query.where(OutboxMessage.ticket_id == ticket_id)
+    rows = list(session.scalars(query))
+    if not rows:
+        session.rollback()
+        return 0
+    queue = job_queue(connection)
+    try:
+        with connection.pipeline() as pipe:
+            for row in rows:
+                # our own rows carry retries and backoff; RQ runs each attempt once
+                queue.enqueue(deliver_message, row.id, job_id=f"outbox-{row.id}-{row.attempts}",
+                              job_timeout=JOB_TIMEOUT, pipeline=pipe)
+            pipe.execute()
+    except RedisError as exc:
+        session.rollback()
+        log.warning("relay: Redis unavailable (%s); %d messages wait", exc, len(rows))
+        return 0
+    for row in rows:
+        row.status = OutboxStatus.ENQUEUED
+        row.enqueued_at = now
+    session.commit()
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    ok: bool
+    retryable: bool
+    error: str
+    result: Any
+    log: dict[str, Any]
+
+
+def _perform(message_id: int, kind: str, payload: dict[str, Any],
+             config: RunnerSettings) -> _Attempt:
+    """Do the delivery (no database, no locks held)."""
+    if kind == "webhook":
+        sent = webhooks.deliver(payload["url"], payload["body"], message_id=str(message_id),
+                                secret=payload.get("secret"),
+                                allowed_hosts=config.allowed_hosts)
+        entry = {"url": payload["url"], "status": sent.status, "ms": sent.duration_ms,
+                 "outcome": str(sent.outcome), "response": sent.response_excerpt[:500]}
+        return _Attempt(sent.outcome == webhooks.Outcome.DELIVERED, sent.retryable,
+                        sent.error, {"status": sent.status}, entry)
+    if kind == "lookup":
+        found = webhooks.lookup(payload["url"], method=payload.get("method", "GET"),
+                                allowed_hosts=config.allowed_hosts)
+        entry = {"url": payload["url"], "status": found.status, "ms": found.duration_ms}
+        return _Attempt(found.ok, found.retryable, found.error, found.data, entry)
+    if kind == "email":
+        try:
+            receipt = mail.send_mail(
+                mail.Mail(to=list(payload["to"]), subject=payload["subject"],
+                          text=payload["body"], sender=config.mail_from,
+                          headers={"Message-ID": mail.outbox_message_id(message_id, "docket")}),
+                smtp_url=config.smtp_url, sink_dir=config.mail_sink)
+        except mail.MailError as exc:
+            return _Attempt(False, exc.retryable, exc.detail, None, {"to": payload["to"]})
+        return _Attempt(True, False, "", None, {"to": payload["to"],
+                                                "message_id": receipt.message_id})
+    return _Attempt(False, False, f"unknown outbox kind {kind!r}", None, {})
+
+
+def deliver_message(outbox_id: int) -> str:
+    """RQ job: deliver one outbox message and report the result to its flow."""
+    config = settings()
+    with config.session_factory() as session:
+        row = session.get(OutboxMessage, outbox_id)
+        if row is None or row.status in (OutboxStatus.DONE, OutboxStatus.DEAD):
+            return "skipped"
+        kind, payload = row.kind, dict(row.payload)
+    attempt = _perform(outbox_id, kind, payload, config)
+    with config.session_factory() as session:
+        outcome = record_attempt(session=session, outbox_id=outbox_id, attempt=attempt)
+        session.commit()
+    log.info("outbox %s (%s): %s", outbox_id, kind, outcome)
+    return outcome
+
+
+def record_attempt(*, session: Session, outbox_id: int, attempt: _Attempt,
+                   now: datetime | None = None) -> str:
+    """Store one attempt's result and tell the flow; the caller commits."""
+    now = now or utcnow()
+    row = session.get(OutboxMessage, outbox_id)
+    if row is None:
+        return "skipped"
+    if row.instance_id is not None:
+        lock_instance(session, row.instance_id)
+    row = session.scalar(select(OutboxMessage).where(OutboxMessage.id == outbox_id)
+                         .with_for_update().execution_options(populate_existing=True))
+    if row is None or row.status in (OutboxStatus.DONE, OutboxStatus.DEAD):
+        return "skipped"  # a duplicate run finished first
+    row.attempts += 1
+    if row.ticket_id is not None:
+        session.add(TicketEvent(ticket_id=row.ticket_id, kind=f"delivery.{row.kind}", payload={
+            "outbox": row.id, "attempt": row.attempts, "ok": attempt.ok,
+            "error": attempt.error[:500], **attempt.log}))
+    if attempt.ok:
+        row.status, row.delivered_at, row.last_error = OutboxStatus.DONE, now, None
+        row.result = attempt.result if isinstance(attempt.result, dict) else {
+            "value": attempt.result}
+        if row.instance_id is not None and row.kind in ("webhook", "lookup"):
+            advance(session=session, instance_id=row.instance_id,
+                    event=engine.Event.job_done(row.effect_key, attempt.result), now=now)
+        return "delivered"
+    row.last_error = attempt.error[:2000]
+    if attempt.retryable and row.attempts < row.max_attempts:
+        row.status = OutboxStatus.PENDING
+        row.next_attempt_at = now + timedelta(seconds=webhooks.backoff(row.attempts))
+        return "retry"
+    row.status = OutboxStatus.DEAD
+    session.add(Incident(outbox_id=row.id, ticket_id=row.ticket_id, error=row.last_error))
+    if row.instance_id is not None and row.kind in ("webhook", "lookup"):
+        advance(session=session, instance_id=row.instance_id,
+                event=engine.Event.job_failed(row.effect_key, row.last_error), now=now)
+    return "dead"
+
+
+def retry_incident(*, session: Session, incident_id: int, now: datetime | None = None
+                   ) -> Incident:
+    """An admin's retry: the message gets a fresh set of attempts; the caller commits."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"There is no incident {incident_id}.")
+    now = now or utcnow()
+    row = incident.message
+    if row.status == OutboxStatus.DEAD:
+        row.status, row.attempts, row.next_attempt_at = OutboxStatus.PENDING, 0, now
+    incident.resolved_at = now
+    session.flush()
+    return incident
+
+
+def fire_due_timers(*, session_factory: sessionmaker[Session], now: datetime | None = None,
+                    limit: int = 100) -> int:
+    """Fire every due timer once (each in its own transaction); returns how many fired.
+
+    Reads only due, unfired timers through a partial index: the cost follows the number of
+    due timers, not the number of open tickets.
+    """
+    now = now or utcnow()
+    with session_factory() as session:
+        due = session.execute(
+            select(Timer.id, Timer.instance_id, Timer.key)
+            .where(Timer.fired_at.is_(None), Timer.cancelled.is_(False), Timer.due_at <= now)
+            .order_by(Timer.due_at).limit(limit)
+        ).all()
+    fired = 0
+    for timer_id, instance_id, key in due:
+        with session_factory() as session:
+            lock_instance(session, instance_id)
+            timer = session.scalar(select(Timer).where(Timer.id == timer_id).with_for_update())
+            if timer is None or timer.fired_at is not None or timer.cancelled:
+                continue  # another sweeper got it, or it was cancelled meanwhile
+            timer.fired_at = now
+            advance(session=session, instance_id=instance_id,
+                    event=engine.Event.timer_fired(key), now=now)
+            session.commit()
+            fired += 1
+    return fired
+
+
+def run_relay(config: RunnerSettings, stop: threading.Event, interval: float = 1.0) -> None:
+    """The relay loop (``docket relay``; a thread under ``docket run``): outbox and timers."""
+    connection = redis_connection(config.redis_url)
+    while not stop.is_set():
+        try:
+            with config.session_factory() as session:
+                while relay_pending(session=session, connection=connection) > 0:
+                    pass
+            fire_due_timers(session_factory=config.session_factory)
+        except Exception:  # keep relaying whatever one round hit; the next may succeed
+            log.exception("relay round failed")
+        stop.wait(interval)
