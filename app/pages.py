@@ -37,6 +37,7 @@ from core.errors import DocketError, InvalidSubmission, Problem
 from runtime.attachments import store_upload
 from runtime.checking import check_submission, parse_html_form
 from runtime.submissions import published_version, submit_ticket
+from runtime.tickets.comments import add_comment
 from runtime.tickets.models import Attachment
 from runtime.tickets.service import get_ticket, list_tickets, ticket_events
 
@@ -182,8 +183,26 @@ def ticket(number: int) -> Any:
     found = get_ticket(session=db(), viewer=current_user, number=number)
     return render_template(
         "portal/ticket.html", ticket=found, definition=found.form_version.definition,
-        events=ticket_events(session=db(), ticket=found), lang=current_language(),
+        events=ticket_events(session=db(), ticket=found, viewer=current_user),
+        lang=current_language(),
     )
+
+
+@portal.post("/tickets/<int:number>/reply")
+@require_roles()
+def reply(number: int) -> Any:
+    """The requester answers on their ticket (a flow may be waiting for it)."""
+    found = get_ticket(session=db(), viewer=current_user, number=number)
+    try:
+        add_comment(session=db(), ticket=found, author=current_user,
+                    body=request.form.get("body", ""))
+    except InvalidSubmission as exc:
+        flash(problem_message(exc.problems[0]), "error")
+        return redirect(url_for("portal.ticket", number=number))
+    db().commit()
+    hand_off(found.id)
+    flash(_("Your reply was added."), "success")
+    return redirect(url_for("portal.ticket", number=number))
 
 
 def register(app: Flask) -> None:

@@ -182,7 +182,7 @@ def ticket(number: int) -> Any:
     """A ticket for staff: its data, its tasks and the whole timeline of the flow."""
     session = db()
     found: Ticket = service.task_ticket(session=session, viewer=current_user, number=number)
-    events = ticket_events(session=session, ticket=found)
+    events = ticket_events(session=session, ticket=found, viewer=current_user)
     return render_template(
         "workspace/ticket.html", ticket=found, definition=found.form_version.definition,
         tasks=service.ticket_tasks(session=session, ticket=found), events=events,

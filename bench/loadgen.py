@@ -1,4 +1,5 @@
-"""Helpers for bench/submissions.py: run gunicorn, generate HTTP load, account CPU time.
+"""Helpers for bench/submissions.py, routing.py and outbox_latency.py: run gunicorn, generate
+HTTP load, account CPU time, borrow an empty Redis database.
 
 The load generator is plain Python on purpose: the same code drives Docket and the baseline,
 so whatever it costs is paid equally by both sides. Its own CPU time is measured and printed
@@ -181,3 +182,19 @@ def gunicorn(app: str, *, workers: int, env: dict[str, str], cwd: Path) -> Itera
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+@contextmanager
+def private_redis(url: str) -> Iterator[str]:
+    """Use the Redis database ``url`` names only if it is empty (nobody else's), and empty
+    it again afterwards: jobs that benchmarks enqueue must not reach anyone's workers."""
+    from redis import Redis
+
+    connection = Redis.from_url(url, socket_connect_timeout=2)
+    if connection.dbsize():
+        raise SystemExit(f"{url} is not empty; set BENCH_REDIS_URL to an unused Redis database")
+    try:
+        yield url
+    finally:
+        connection.flushdb()
+        connection.close()

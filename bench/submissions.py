@@ -165,19 +165,38 @@ def count_rows(url: str, table: str) -> int:
     return n
 
 
-def main() -> int:
-    """Parse options, set up, measure both sides, print the table."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+def load_options(doc: str | None) -> argparse.Namespace:
+    """The load options shared with bench/routing.py (``--quick`` applied)."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small smoke run")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn -w")
     parser.add_argument("--requests", type=int, default=3000, help="measured requests per side")
     parser.add_argument("--duration", type=float, default=60.0, help="time cap per side (s)")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests first")
-    parser.add_argument("--rounds", type=int, default=3, help="alternations docket/baseline")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of the sides")
     args = parser.parse_args()
     if args.quick:
         args.requests, args.duration, args.warmup, args.rounds = 300, 20.0, 40, 2
+    return args
+
+
+def print_table(sides: list[Side]) -> None:
+    """One row per side: requests, req/s, p50/p95 and CPU ms per request."""
+    width = max(9, *(len(side.name) + 1 for side in sides))
+    print(f"{'side':<{width}}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
+          f"{'client':>8}{'gunicorn':>10}{'postgres':>10}   <- CPU ms per request")
+    for side in sides:
+        load, n = side.load, max(1, len(side.load.latencies))
+        print(f"{side.name:<{width}}{len(load.latencies):>9}{load.rate:>8.0f}"
+              f"{load.quantile_ms(0.5):>8.1f}{load.quantile_ms(0.95):>8.1f}"
+              f"{1000 * load.client_cpu / n:>8.2f}{1000 * side.server_cpu / n:>10.2f}"
+              f"{1000 * side.db_cpu / n:>10.2f}")
+
+
+def main() -> int:
+    """Parse options, set up, measure both sides, print the table."""
+    args = load_options(__doc__)
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     key, token, bodies, rejected = setup_database(url, 500)
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-only-not-secret"}
@@ -200,14 +219,7 @@ def main() -> int:
           f"{len(bodies)} distinct bodies ({rejected} generated bodies rejected locally), "
           f"{args.warmup} warm-up + up to {args.requests} requests or {args.duration:.0f} s "
           f"per side, in {args.rounds} alternating rounds")
-    print(f"{'side':<9}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
-          f"{'client':>8}{'gunicorn':>10}{'postgres':>10}   <- CPU ms per request")
-    for side in sides:
-        load, n = side.load, max(1, len(side.load.latencies))
-        print(f"{side.name:<9}{len(load.latencies):>9}{load.rate:>8.0f}"
-              f"{load.quantile_ms(0.5):>8.1f}{load.quantile_ms(0.95):>8.1f}"
-              f"{1000 * load.client_cpu / n:>8.2f}{1000 * side.server_cpu / n:>10.2f}"
-              f"{1000 * side.db_cpu / n:>10.2f}")
+    print_table(sides)
     docket, baseline = (side.load for side in sides)
     print(f"\nratio docket/baseline: throughput {docket.rate / max(baseline.rate, 1e-9):.2f}x "
           f"(target >= 0.5x), p50 latency "

@@ -376,3 +376,10 @@ class IncidentSchema(Schema):
     attempts = fields.Integer(attribute="message.attempts")
     delivery = fields.String(attribute="message.status",
                              metadata={"description": "The message's status now"})
+
+
+class CommentInSchema(Schema):
+    """A reply or an internal note."""
+
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+    internal = fields.Boolean(load_default=False)

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from app.api.schemas import EventSchema, TicketListArgsSchema, TicketPageSchema, TicketSchema
+from app.api.schemas import (
+    CommentInSchema,
+    EventSchema,
+    TicketListArgsSchema,
+    TicketPageSchema,
+    TicketSchema,
+)
+from app.jobs import hand_off
+from runtime.tickets.comments import add_comment, comments
 from app.auth import require_roles
 from app.db import db
 from runtime.tickets.models import Status
@@ -44,4 +53,26 @@ def get(number: int) -> Any:
 def events(number: int) -> Any:
     """The ticket's timeline, oldest first."""
     ticket = get_ticket(session=db(), viewer=current_user, number=number)
-    return ticket_events(session=db(), ticket=ticket)
+    return ticket_events(session=db(), ticket=ticket, viewer=current_user)
+
+
+@blp.route("/<int:number>/comments")
+class Comments(MethodView):
+    @blp.response(200, EventSchema(many=True))
+    @require_roles()
+    def get(self, number: int) -> Any:
+        """The ticket's comments (requesters never see internal notes)."""
+        ticket = get_ticket(session=db(), viewer=current_user, number=number)
+        return comments(session=db(), ticket=ticket, viewer=current_user)
+
+    @blp.arguments(CommentInSchema)
+    @blp.response(201, EventSchema)
+    @require_roles()
+    def post(self, body: dict[str, Any], number: int) -> Any:
+        """Reply (markdown) or, for staff, add an internal note."""
+        ticket = get_ticket(session=db(), viewer=current_user, number=number)
+        comment = add_comment(session=db(), ticket=ticket, author=current_user,
+                              body=body["body"], internal=body["internal"])
+        db().commit()
+        hand_off(ticket.id)
+        return comment

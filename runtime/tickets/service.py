@@ -11,6 +11,10 @@ from core.errors import NotFound
 from core.people import Role, User
 from runtime.tickets.models import Status, Ticket, TicketEvent
 
+STAFF = frozenset({Role.ADMIN, Role.AGENT, Role.DESIGNER})
+#: Timeline entries a requester sees; the rest (branches, deliveries, tasks) is for staff.
+PUBLIC_KINDS = frozenset({"created", "comment", "assigned", "flow.finished"})
+
 
 @dataclass(frozen=True, slots=True)
 class TicketPage:
@@ -54,8 +58,12 @@ def get_ticket(*, session: Session, viewer: User, number: int) -> Ticket:
     return ticket
 
 
-def ticket_events(*, session: Session, ticket: Ticket) -> list[TicketEvent]:
-    """The ticket's timeline, oldest first."""
-    return list(session.scalars(
+def ticket_events(*, session: Session, ticket: Ticket, viewer: User) -> list[TicketEvent]:
+    """The ticket's timeline, oldest first: all of it for staff; for requesters only what
+    concerns them (no flow internals, deliveries or internal notes)."""
+    events = session.scalars(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
-    ))
+    ).all()
+    if viewer.role in STAFF:
+        return list(events)
+    return [e for e in events if e.kind in PUBLIC_KINDS and not e.payload.get("internal")]
