@@ -10,6 +10,7 @@ import threading
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from app import create_app
 from app.db import db
@@ -56,7 +57,8 @@ def run_command(host: str, port: int) -> None:
     if not seeded:
         click.echo("  (demo data was already there; `docket demo seed` recreates it)")
     click.echo("")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Flask's app.run() refuses to serve inside its own CLI; run the same server directly
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 @main.command("web")

@@ -16,6 +16,7 @@ import fakeredis
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from rq.serializers import JSONSerializer
+from rq.timeouts import TimerDeathPenalty
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,10 @@ def worker_heartbeats(connection: Redis) -> list[dict[str, Any]]:
 
 
 class ThreadWorker(SimpleWorker):
-    """A worker that runs in a thread of the web process (signals belong to the main thread)."""
+    """A worker that runs in a thread of the web process (signals belong to the main thread,
+    so job timeouts use a timer thread instead of SIGALRM)."""
+
+    death_penalty_class = TimerDeathPenalty
 
     def _install_signal_handlers(self) -> None:
         pass
