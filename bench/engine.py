@@ -14,7 +14,7 @@ event is not. The baseline, timed in the same rounds, does per step what any int
 must do at least: one shallow dict copy and one ``builder.conditions.condition_matches``
 (cached validator). The ratio engine/baseline is the figure to track on a noisy machine.
 
-    .venv/bin/python bench/engine.py [--quick] [--instances 400] [--rounds 3]
+    .venv/bin/python bench/engine.py [--quick] [--instances 1000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ def main() -> int:
     """Generate the flow, run engine and baseline in alternating rounds, print the table."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small smoke run")
-    parser.add_argument("--instances", type=int, default=400, help="instances per round")
+    parser.add_argument("--instances", type=int, default=1000, help="instances per round")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if args.quick:

@@ -28,9 +28,9 @@ from app.auth import require_roles
 from app.db import db
 from builder.flows import service
 from builder.flows.definition import bound_form_key
-from builder.flows.directory import DatabaseDirectory
 from core.clock import utcnow
 from core.people import Role
+from runtime.directory import DbDirectory
 from runtime.engine import Context, simulate
 
 blp = Blueprint("flows", __name__, url_prefix="/api/v1/flows",
@@ -177,6 +177,6 @@ def simulate_flow(args: dict[str, Any], body: dict[str, Any], key: str) -> Any:
     requester = {"email": current_user.email, "role": str(current_user.role),
                  **(current_user.attributes or {}), **body.get("requester", {})}
     data = {**body["data"], "_ticket": ticket, "_requester": requester}
-    ctx = Context(now=utcnow(), data=data, directory=DatabaseDirectory(db()))
+    ctx = Context(now=utcnow(), data=data, directory=DbDirectory(db(), current_user))
     # No commit: the request's session is closed (rolled back) after the response.
     return simulate(definition, ctx, decisions=body.get("decisions")).as_dict()

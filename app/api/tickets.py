@@ -15,10 +15,10 @@ from app.api.schemas import (
     TicketPageSchema,
     TicketSchema,
 )
-from app.jobs import hand_off
-from runtime.tickets.comments import add_comment, comments
 from app.auth import require_roles
 from app.db import db
+from app.jobs import hand_off
+from runtime.tickets.comments import add_comment, comments
 from runtime.tickets.models import Status
 from runtime.tickets.service import get_ticket, list_tickets, ticket_events
 

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 from builder.flows import service
-from builder.flows.directory import DatabaseDirectory
-from core.people import Role, TeamMember, create_team
+from core.people import Role, create_team
 from tests.conftest import demo_definition
 
 FLOWS = Path(__file__).resolve().parents[2] / "builder" / "flows" / "demo"
@@ -44,27 +43,3 @@ def test_flow_references_use_the_latest_published_form(session, make_form):
     refs = service.flow_references(session=session)
     assert "amount" in refs.forms["refund"] and "region" in refs.forms["repair"]
     assert refs.roles == {role.value for role in Role}
-
-
-def test_flow_directory_resolves_selectors(session, make_user):
-    """Users, team leads, roles, fields and the manager resolve to emails, deduplicated."""
-    team = create_team(session=session, key="desk", name="Desk")
-    lead = make_user(Role.AGENT, email="lead@example.com")
-    member = make_user(Role.AGENT, email="member@example.com")
-    session.add_all([TeamMember(team=team, user=lead, lead=True),
-                     TeamMember(team=team, user=member)])
-    requester = make_user(Role.REQUESTER, email="req@example.com")
-    requester.manager_id = lead.id
-    session.flush()
-    directory = DatabaseDirectory(session)
-    data = {"owner": "Member@example.com ", "_requester": {"email": "req@example.com"}}
-    assert directory.approvers([{"kind": "team", "team": "desk", "leads": True}], data) == [
-        "lead@example.com"]
-    assert directory.approvers([
-        {"kind": "team", "team": "desk"}, {"kind": "user", "user": "lead@example.com"},
-        {"kind": "field", "field": "owner"}, {"kind": "manager"},
-    ], data) == ["lead@example.com", "member@example.com"]
-    assert "req@example.com" in directory.approvers([{"kind": "role", "role": "requester"}],
-                                                    data)
-    assert directory.escalation_target("req@example.com") == "lead@example.com"
-    assert directory.escalation_target("lead@example.com") is None
