@@ -2,24 +2,22 @@
 
 Setup: a fresh database (``docket_bench_flows``; ``DATABASE_URL`` overrides) as in
 bench/submissions.py, an empty Redis database (``BENCH_REDIS_URL``, default db 12, emptied
-again at the end), a local receiver (``ThreadingHTTPServer`` on 127.0.0.1 recording the
-arrival time of each ``webhook-id``, i.e. outbox id) and the flow ``start -> webhook (to the
-receiver) -> end`` bound to the refund form. Subprocesses, with ``DATABASE_URL``,
-``REDIS_URL`` and ``WEBHOOK_ALLOWED_HOSTS=127.0.0.1``: ``docket relay`` (1 s poll) and two
-``docket worker``. All of them are stopped at the end, also on errors and Ctrl-C.
+at the end), a receiver (``ThreadingHTTPServer`` on 127.0.0.1 noting the arrival time of each
+``webhook-id``, i.e. outbox id) and the flow ``start -> webhook (to the receiver) -> end``
+bound to the refund form. Subprocesses with ``DATABASE_URL``, ``REDIS_URL`` and
+``WEBHOOK_ALLOWED_HOSTS=127.0.0.1``: ``docket relay`` (1 s poll) and two ``docket worker``;
+all are stopped at the end, also on errors and Ctrl-C.
 
-Submissions go through the API in this process with the Flask test client (no gunicorn:
-the commit time is taken exactly, by a SQLAlchemy ``after_commit`` hook on the transaction
-that inserted the ticket), at a steady rate. Two phases:
+Submissions go through the API in this process with the Flask test client (no gunicorn: the
+commit time is exact, from a SQLAlchemy ``after_commit`` hook on the transaction that
+inserted the ticket), at a steady rate, in two phases: ``hand-off`` (as shipped:
+``app.jobs.hand_off`` enqueues the row right after the commit) and ``poll only``
+(``hand_off`` made a no-op here, so rows wait for the relay's poll, its fallback path).
+Per message: commit -> RQ enqueued / job started (RQ's timestamps), -> arrival at the
+receiver, -> ``delivered_at`` of the outbox row (set by the worker before it advances the
+flow and commits).
 
-- ``hand-off``: as shipped; after the commit ``app.jobs.hand_off`` enqueues the row at once;
-- ``poll only``: ``hand_off`` replaced by a no-op in this process, so rows wait for the
-  relay's poll (its fallback path when Redis was down at submit time).
-
-Per message: commit -> arrival at the receiver, and commit -> ``delivered_at`` of the outbox
-row (set by the worker just before it advances the flow and commits).
-
-    .venv/bin/python bench/outbox_latency.py [--quick] [--count 150] [--rate 5]
+    .venv/bin/python bench/outbox_latency.py [--quick] [--count 100] [--rate 2]
 """
 
 from __future__ import annotations
@@ -54,11 +52,8 @@ class Receiver(BaseHTTPRequestHandler):
         now = time.time()
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         ident = self.headers.get("webhook-id", "?")
-        if ident in ARRIVALS:
-            DUPLICATES.append(ident)
-        ARRIVALS.setdefault(ident, now)
+        (DUPLICATES.append(ident) if ident in ARRIVALS else ARRIVALS.setdefault(ident, now))
         self.send_response(200)
-        self.send_header("Content-Type", "application/json")
         self.end_headers()
         self.wfile.write(b"{}")
 
@@ -68,11 +63,12 @@ class Receiver(BaseHTTPRequestHandler):
 
 def hook_flow(url: str) -> dict[str, Any]:
     """start (refund submitted) -> webhook to ``url`` -> end."""
+    nodes = (("start", "start", {"trigger": "form.submitted", "form": "refund"}),
+             ("hook", "action", {"action": "webhook", "url": url, "retry": {"max": 3}}),
+             ("done", "end", {"outcome": "resolved"}))
     return {"formatVersion": 1, "key": "hook-bench", "title": {"en": "Webhook bench"},
-            "nodes": [{"id": n, "type": t, "position": {"x": 0, "y": 0}, "data": d} for n, t, d in (
-                ("start", "start", {"trigger": "form.submitted", "form": "refund"}),
-                ("hook", "action", {"action": "webhook", "url": url, "retry": {"max": 3}}),
-                ("done", "end", {"outcome": "resolved"}))],
+            "nodes": [{"id": i, "type": t, "position": {"x": 0, "y": 0}, "data": d}
+                      for i, t, d in nodes],
             "edges": [{"id": "e1", "source": "start", "target": "hook"},
                       {"id": "e2", "source": "hook", "target": "done"}]}
 
@@ -92,20 +88,17 @@ def processes(commands: list[list[str]], env: dict[str, str]) -> Any:
             for proc in started:
                 proc.terminate()
             for proc in started:
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                proc.kill()  # no-op once it exited
+                proc.wait()
 
 
 def quantiles(values: list[float]) -> str:
     """p50 / p95 / max in milliseconds."""
-    if not values:
-        return f"{'-':>9}{'-':>9}{'-':>9}"
-    ordered = sorted(values)
-    pick = [ordered[min(len(ordered) - 1, int(q * len(ordered)))] for q in (0.5, 0.95)]
-    return "".join(f"{1000 * v:>9.1f}" for v in [*pick, ordered[-1]])
+    ordered = sorted(values) or [float("nan")]
+    pick = [ordered[min(len(ordered) - 1, int(q * len(ordered)))] for q in (0.5, 0.95, 1)]
+    return "".join(f"{1000 * v:>9.1f}" for v in pick)
 
 
 def run_phase(client: Any, path: str, headers: dict[str, str], bodies: list[bytes],
@@ -126,7 +119,6 @@ def collect(factory: Any, ids: list[int], timeout: float) -> list[tuple[int, int
     from sqlalchemy import select
 
     from runtime.flows.models import OutboxMessage
-
     deadline = time.monotonic() + timeout
     while True:
         with factory() as session:
@@ -144,8 +136,8 @@ def main() -> int:
     """Set up, start receiver, relay and workers, run both phases, print the table."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small smoke run")
-    parser.add_argument("--count", type=int, default=150, help="submissions per phase")
-    parser.add_argument("--rate", type=float, default=5.0, help="submissions per second")
+    parser.add_argument("--count", type=int, default=100, help="submissions per phase")
+    parser.add_argument("--rate", type=float, default=2.0, help="submissions per second")
     args = parser.parse_args()
     if args.quick:
         args.count = 30
@@ -202,18 +194,17 @@ def main() -> int:
     print(f"{'phase':<10}{'what':<28}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
     for phase, ids, elapsed, rows, queued in results:
         arrive = [ARRIVALS[str(o)] - commits[t] for o, t, _, _ in rows if str(o) in ARRIVALS]
-        for label, values in zip(("commit -> RQ enqueued", "commit -> RQ job started",
-                                  "RQ job started -> ended"),
-                                 queued, strict=True):
-            print(f"{phase:<10}{label:<28}{len(values):>5}{quantiles(values)}")
         done = [d - commits[t] for _, t, s, d in rows if s == "done"]
-        print(f"{phase:<10}{'commit -> receiver':<28}{len(arrive):>5}{quantiles(arrive)}")
-        print(f"{'':<10}{'commit -> outbox row done':<28}{len(done):>5}{quantiles(done)}")
-        last = max([ARRIVALS[str(o)] for o, _, _, _ in rows if str(o) in ARRIVALS], default=0)
-        span = last - min(commits[t] for t in ids)
+        for label, values in zip(("commit -> RQ enqueued", "commit -> RQ job started",
+                                  "RQ job started -> ended", "commit -> receiver",
+                                  "commit -> outbox row done"), (*queued, arrive, done),
+                                 strict=True):
+            print(f"{phase:<10}{label:<28}{len(values):>5}{quantiles(values)}")
+        span = max((ARRIVALS[str(o)] for o, _, _, _ in rows if str(o) in ARRIVALS),
+                   default=float("nan")) - min(commits[t] for t in ids)
         print(f"{'':<10}submitted {len(ids)} in {elapsed:.1f} s ({len(ids) / elapsed:.1f}/s); "
-              f"delivered {len(arrive)} in {span:.1f} s ({len(arrive) / max(span, 1e-9):.1f}/s);"
-              f" rows {len(rows)}, done {len(done)}: "
+              f"delivered {len(arrive)} in {span:.1f} s ({len(arrive) / span:.1f}/s); rows "
+              f"{len(rows)}, done {len(done)}: "
               f"{'OK' if len(done) == len(arrive) == len(ids) else 'INCOMPLETE'}")
     print(f"duplicate deliveries seen by the receiver: {len(DUPLICATES)}")
     return 0
@@ -221,13 +212,11 @@ def main() -> int:
 
 def rq_times(redis_url: str, rows: list[tuple[int, int, str, float]],
              commits: dict[int, float]) -> tuple[list[float], list[float], list[float]]:
-    """Commit -> RQ's ``enqueued_at`` and ``started_at`` of each row's first job, and the
-    job's own duration (``started_at`` -> ``ended_at``)."""
+    """Commit -> RQ's ``enqueued_at``, -> ``started_at`` of each row's first job; its run time."""
     from rq.job import Job
     from rq.serializers import JSONSerializer
 
     from runtime.queue import redis_connection
-
     jobs = Job.fetch_many([f"outbox-{o}-0" for o, _, _, _ in rows],
                           connection=redis_connection(redis_url), serializer=JSONSerializer)
     enqueued, started, took = [], [], []
@@ -246,13 +235,16 @@ def install_commit_hook() -> dict[int, float]:
     from sqlalchemy.orm import Session
 
     from runtime.tickets.models import Ticket
-
     commits: dict[int, float] = {}
 
     @event.listens_for(Session, "after_flush")
     def _flushed(session: Session, _context: Any) -> None:
         new = [o.id for o in session.new if isinstance(o, Ticket)]
         session.info.setdefault("bench_tickets", []).extend(new)
+
+    @event.listens_for(Session, "after_rollback")
+    def _rolled_back(session: Session) -> None:
+        session.info.pop("bench_tickets", None)
 
     @event.listens_for(Session, "after_commit")
     def _committed(session: Session) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,10 +13,32 @@ from runtime.engine.nodes import handler_for
 from runtime.engine.run import Run
 from runtime.engine.state import State, Token, new_state
 
+_graphs: dict[int, tuple[Mapping[str, Any], Graph]] = {}
+
+
+def _graph(flow: Mapping[str, Any]) -> Graph:
+    """The indexed graph of ``flow``, built once per flow object (published flows are
+    immutable and the runner reuses one object per version)."""
+    cached = _graphs.get(id(flow))
+    if cached is None or cached[0] is not flow:
+        if len(_graphs) >= 256:
+            _graphs.clear()
+        cached = _graphs[id(flow)] = (flow, Graph(flow))
+    return cached[1]
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (several times faster than ``copy.deepcopy``)."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
+
 
 def start(flow: Mapping[str, Any], ctx: Context) -> tuple[State, list[Effect]]:
     """A new instance of ``flow``: run from the start node until every token waits."""
-    graph = Graph(flow)
+    graph = _graph(flow)
     run = Run(graph, new_state(), ctx)
     run.jump(run.spawn(graph.start_node(), []), graph.start_node())
     run.drain()
@@ -31,7 +52,7 @@ def step(
     """Apply ``event`` to ``state`` (not modified); an event that does not apply changes nothing."""
     if state.get("ended") or not isinstance(event.payload, Mapping):
         return state, []
-    run = Run(Graph(flow), copy.deepcopy(state), ctx)
+    run = Run(_graph(flow), _copy(state), ctx)
     if event.kind == EventKind.CANCEL:
         _cancel(run)
     else:
