@@ -6,9 +6,11 @@ import logging
 from pathlib import Path
 
 from flask import Flask, current_app
+from redis.exceptions import RedisError
 
 from app.db import db
-from runtime.flows.outbox import RunnerSettings, configure, relay_pending
+from runtime.flows.outbox import RunnerSettings, configure, enqueue_messages
+from runtime.flows.runner import NEW_OUTBOX
 from runtime.queue import redis_connection
 
 log = logging.getLogger(__name__)
@@ -32,12 +34,13 @@ def init_jobs(app: Flask) -> None:
     configure(runner_settings(app))
 
 
-def hand_off(ticket_id: int) -> None:
-    """After a commit: enqueue the ticket's new outbox rows now (the relay's poll is the
-    safety net when Redis is down)."""
+def hand_off() -> None:
+    """After a commit: enqueue the outbox rows this request wrote (Redis only, no database
+    work; if Redis is down the relay sends them once they are due)."""
+    ids = [row.id for row in db().info.pop(NEW_OUTBOX, []) if row.id is not None]
+    if not ids:
+        return
     try:
-        relay_pending(session=db(), connection=redis_connection(current_app.config["REDIS_URL"]),
-                      ticket_id=ticket_id)
-    except Exception:  # never fail a request that already committed; the poll retries
-        log.warning("hand-off of ticket %s deferred to the relay", ticket_id, exc_info=True)
-        db().rollback()
+        enqueue_messages(redis_connection(current_app.config["REDIS_URL"]), ids)
+    except RedisError as exc:  # never fail a request that already committed
+        log.warning("hand-off of outbox %s deferred to the relay: %s", ids, exc)

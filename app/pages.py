@@ -145,7 +145,7 @@ def fill_form(key: str) -> Any:
                 locale=current_language(),
             )
             db().commit()
-            hand_off(ticket.id)
+            hand_off()
             flash(_("Thank you. Your request was received as ticket #%(number)s.",
                     number=ticket.number), "success")
             return redirect(url_for("portal.ticket", number=ticket.number))
@@ -200,7 +200,7 @@ def reply(number: int) -> Any:
         flash(problem_message(exc.problems[0]), "error")
         return redirect(url_for("portal.ticket", number=number))
     db().commit()
-    hand_off(found.id)
+    hand_off()
     flash(_("Your reply was added."), "success")
     return redirect(url_for("portal.ticket", number=number))
 

@@ -77,7 +77,7 @@ def _act(action: Callable[[], Task], success: Callable[[Task], str]) -> Response
         db().rollback()
         flash(_("Someone else changed this in the meantime. Reload and try again."), "error")
     else:
-        hand_off(task.ticket_id)
+        hand_off()
         flash(success(task), "success")
     return _back()
 
@@ -205,10 +205,9 @@ def incidents() -> Any:
 @require_roles(Role.ADMIN)
 def retry(incident_id: int) -> Any:
     """Retry an incident's delivery now."""
-    incident = retry_incident(session=db(), incident_id=incident_id)
+    retry_incident(session=db(), incident_id=incident_id)
     db().commit()
-    if incident.ticket_id is not None:
-        hand_off(incident.ticket_id)
+    hand_off()
     flash(_("Incident %(id)s: the delivery will be tried again.", id=incident_id), "success")
     return redirect(url_for("admin.incidents"), 303)
 

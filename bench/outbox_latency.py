@@ -181,7 +181,7 @@ def main() -> int:
         results = []
         for phase in ("hand-off", "poll only"):
             if phase == "poll only":
-                forms_api.hand_off = lambda ticket_id: None  # type: ignore[assignment]
+                forms_api.hand_off = lambda: None  # type: ignore[assignment]
             ids, elapsed = run_phase(client, path, headers, bodies, commits, args.count,
                                      args.rate)
             rows = collect(factory, ids, timeout=60 + args.count / args.rate)

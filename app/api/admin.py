@@ -45,6 +45,5 @@ def retry(incident_id: int) -> Any:
     """Give the message a fresh set of attempts and hand it to the queue now."""
     incident = retry_incident(session=db(), incident_id=incident_id)
     db().commit()
-    if incident.ticket_id is not None:
-        hand_off(incident.ticket_id)
+    hand_off()
     return incident

@@ -185,5 +185,5 @@ def submit(body: dict[str, Any], key: str) -> Any:
         idempotency_key=idempotency_key, channel="api", locale=current_language(),
     )
     db().commit()
-    hand_off(ticket.id)
+    hand_off()
     return ticket, 201 if created else 200

@@ -50,7 +50,7 @@ def decide(body: dict[str, Any], task_id: int) -> Any:
     task = tasks.decide_task(session=db(), task_id=task_id, user=current_user,
                              decision=body["decision"], comment=body["comment"])
     db().commit()
-    hand_off(task.ticket_id)
+    hand_off()
     return task
 
 

@@ -74,5 +74,5 @@ class Comments(MethodView):
         comment = add_comment(session=db(), ticket=ticket, author=current_user,
                               body=body["body"], internal=body["internal"])
         db().commit()
-        hand_off(ticket.id)
+        hand_off()
         return comment

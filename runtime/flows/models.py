@@ -10,7 +10,7 @@ delivered by jobs after commit; an ``Incident`` is a message whose retries ran o
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
@@ -110,8 +110,14 @@ class Timer(Base):
     cancelled: Mapped[bool] = mapped_column(default=False)
 
 
+#: A claimed message not finished after this long was lost with its worker.
+STALE_AFTER = timedelta(minutes=2)
+#: How long a message may wait for its after-commit hand-off before the relay sends it.
+HANDOFF_GRACE = timedelta(seconds=30)
+
+
 class OutboxStatus(enum.StrEnum):
-    """Delivery state of an outbox message."""
+    """Delivery state of an outbox message (enqueued: a worker claimed it)."""
 
     PENDING = "pending"
     ENQUEUED = "enqueued"

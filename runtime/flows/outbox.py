@@ -1,12 +1,14 @@
 """The outbox: hand side effects to RQ after commit, deliver them, retry, raise incidents.
 
-How it works. Effects are written as ``OutboxMessage`` rows in the transaction that caused
-them. ``relay_pending`` (called right after a commit, and by the relay's poll every second)
-enqueues due rows as RQ jobs named ``outbox-<id>`` and marks them enqueued; a row enqueued
-long ago and still not done (Redis lost it, a worker died) is enqueued again. The job
-``deliver_message`` performs the delivery outside any transaction, then records the result
-under the instance and row locks: done (and the flow hears ``job.done``), pending again with
-a backoff, or dead with an incident (and the flow hears ``job.failed``). Delivery is at
+How it works. Effects are written as pending ``OutboxMessage`` rows in the transaction that
+caused them, due ``HANDOFF_GRACE`` later. Right after the commit the web process enqueues
+them (``enqueue_messages``: Redis only, no database work in the request); the relay's poll
+(``relay_pending``, every second) enqueues whatever is due because that hand-off failed or
+was lost, and takes back claims of workers that died. The job ``deliver_message`` claims
+its row (pending → enqueued) so that two jobs for one message never both deliver it,
+performs the delivery outside any transaction, then records the result under the instance
+and row locks: done (and the flow hears ``job.done``), pending again with a backoff, or
+dead with an incident (and the flow hears ``job.failed``). Delivery is at
 least once; the outbox id is the idempotency key receivers see (``webhook-id``,
 ``Message-ID``), and a row already done is never delivered again by a late duplicate job.
 """
@@ -22,22 +24,27 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import or_, select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import utcnow
 from core.errors import NotFound
 from runtime import engine
-from runtime.flows.models import Incident, OutboxMessage, OutboxStatus, Timer
-from runtime.flows.runner import advance, lock_instance
+from runtime.flows.models import (
+    HANDOFF_GRACE,
+    STALE_AFTER,
+    Incident,
+    OutboxMessage,
+    OutboxStatus,
+    Timer,
+)
+from runtime.flows.runner import NEW_OUTBOX, advance, lock_instance
 from runtime.outbound import mail, webhooks
 from runtime.queue import job_queue, redis_connection
 from runtime.tickets.models import TicketEvent
 
 log = logging.getLogger(__name__)
 
-#: An enqueued row not done after this long is handed to RQ again.
-STALE_AFTER = timedelta(minutes=2)
 JOB_TIMEOUT = 60
 
 
@@ -70,45 +77,63 @@ def settings() -> RunnerSettings:
     return _settings
 
 
-def relay_pending(*, session: Session, connection: Redis, now: datetime | None = None,
-                  ticket_id: int | None = None, limit: int = 200) -> int:
-    """Enqueue due and stale messages; commits; returns how many went to RQ.
+def enqueue_messages(connection: Redis, outbox_ids: list[int]) -> None:
+    """Hand messages to RQ (one pipeline); raises RedisError when Redis is unreachable."""
+    queue = job_queue(connection)
+    with connection.pipeline() as pipe:
+        for outbox_id in outbox_ids:
+            queue.enqueue(deliver_message, outbox_id, job_timeout=JOB_TIMEOUT, pipeline=pipe)
+        pipe.execute()
 
-    If Redis is down nothing changes and the rows wait for the next poll.
+
+def relay_pending(*, session: Session, connection: Redis, now: datetime | None = None,
+                  limit: int = 200) -> int:
+    """The relay's poll: enqueue due messages and take back stale claims; commits.
+
+    A due message is pending with ``next_attempt_at`` passed: its hand-off after commit
+    failed or was lost, or its retry is due. A stale claim is a message a worker started and
+    never finished (the worker died): it becomes pending again. Each message enqueued here
+    waits ``HANDOFF_GRACE`` before it counts as due again. Returns how many went to RQ; when
+    Redis is down nothing changes and the rows wait for the next poll.
     """
     now = now or utcnow()
-    query = (
-        select(OutboxMessage)
-        .where(or_(
-            (OutboxMessage.status == OutboxStatus.PENDING)
-            & (OutboxMessage.next_attempt_at <= now),
-            (OutboxMessage.status == OutboxStatus.ENQUEUED)
-            & (OutboxMessage.enqueued_at < now - STALE_AFTER)))
-        .order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.ENQUEUED,
+               OutboxMessage.enqueued_at < now - STALE_AFTER)
+        .values(status=OutboxStatus.PENDING, next_attempt_at=now)
     )
-    if ticket_id is not None:
-        query = query.where(OutboxMessage.ticket_id == ticket_id)
-    rows = list(session.scalars(query))
-    if not rows:
-        session.rollback()
-        return 0
-    queue = job_queue(connection)
+    rows = list(session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING,
+               OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
+    ))
     try:
-        with connection.pipeline() as pipe:
-            for row in rows:
-                # our own rows carry retries and backoff; RQ runs each attempt once
-                queue.enqueue(deliver_message, row.id, job_id=f"outbox-{row.id}-{row.attempts}",
-                              job_timeout=JOB_TIMEOUT, pipeline=pipe)
-            pipe.execute()
+        if rows:
+            enqueue_messages(connection, [row.id for row in rows])
     except RedisError as exc:
         session.rollback()
         log.warning("relay: Redis unavailable (%s); %d messages wait", exc, len(rows))
         return 0
     for row in rows:
-        row.status = OutboxStatus.ENQUEUED
-        row.enqueued_at = now
+        row.next_attempt_at = now + HANDOFF_GRACE
     session.commit()
     return len(rows)
+
+
+def _claim(session: Session, outbox_id: int, now: datetime) -> OutboxMessage | None:
+    """Take a message for delivery: pending, or claimed by a worker that died. Two jobs
+    for one message (a relay re-enqueue racing a slow queue) never both deliver it."""
+    claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id,
+               (OutboxMessage.status == OutboxStatus.PENDING)
+               | ((OutboxMessage.status == OutboxStatus.ENQUEUED)
+                  & (OutboxMessage.enqueued_at < now - STALE_AFTER)))
+        .values(status=OutboxStatus.ENQUEUED, enqueued_at=now)
+    )
+    return session.get(OutboxMessage, outbox_id) if claimed.rowcount else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,10 +179,11 @@ def deliver_message(outbox_id: int) -> str:
     """RQ job: deliver one outbox message and report the result to its flow."""
     config = settings()
     with config.session_factory() as session:
-        row = session.get(OutboxMessage, outbox_id)
-        if row is None or row.status in (OutboxStatus.DONE, OutboxStatus.DEAD):
-            return "skipped"
+        row = _claim(session, outbox_id, utcnow())
+        if row is None:
+            return "skipped"  # done, dead, or another worker has it
         kind, payload = row.kind, dict(row.payload)
+        session.commit()
     attempt = _perform(outbox_id, kind, payload, config)
     with config.session_factory() as session:
         outcome = record_attempt(session=session, outbox_id=outbox_id, attempt=attempt)
@@ -215,6 +241,7 @@ def retry_incident(*, session: Session, incident_id: int, now: datetime | None =
     row = incident.message
     if row.status == OutboxStatus.DEAD:
         row.status, row.attempts, row.next_attempt_at = OutboxStatus.PENDING, 0, now
+        session.info.setdefault(NEW_OUTBOX, []).append(row)  # hand it off after commit
     incident.resolved_at = now
     session.flush()
     return incident

@@ -26,6 +26,7 @@ from runtime import engine
 from runtime.assignment import assign_ticket
 from runtime.directory import DbDirectory
 from runtime.flows.models import (
+    HANDOFF_GRACE,
     FlowInstance,
     InstanceStatus,
     OutboxMessage,
@@ -133,11 +134,17 @@ def _event(session: Session, ticket: Ticket, kind: str, payload: dict[str, Any])
     session.add(TicketEvent(ticket_id=ticket.id, kind=kind, payload=payload))
 
 
+#: ``session.info`` key under which new outbox rows wait for the hand-off after commit.
+NEW_OUTBOX = "docket.new_outbox"
+
+
 def _outbox(session: Session, instance: FlowInstance, ticket: Ticket, effect_key: str,
             kind: str, payload: dict[str, Any], max_attempts: int = 8) -> None:
-    session.add(OutboxMessage(instance_id=instance.id, ticket_id=ticket.id,
-                              effect_key=effect_key, kind=kind, payload=payload,
-                              max_attempts=max(1, max_attempts)))
+    row = OutboxMessage(instance_id=instance.id, ticket_id=ticket.id, effect_key=effect_key,
+                        kind=kind, payload=payload, max_attempts=max(1, max_attempts),
+                        next_attempt_at=utcnow() + HANDOFF_GRACE)
+    session.add(row)
+    session.info.setdefault(NEW_OUTBOX, []).append(row)
 
 
 def _notify(session: Session, instance: FlowInstance, ticket: Ticket, key: str,
