@@ -113,7 +113,9 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def home_for(user: User) -> str:
-    """Where a user lands after signing in."""
+    """Where a user lands after signing in: staff on their tasks, requesters on the portal."""
+    if user.role in (Role.AGENT, Role.ADMIN, Role.DESIGNER):
+        return url_for("workspace.tasks")
     return url_for("portal.index")
 
 

@@ -13,7 +13,7 @@ Both servers get ``REDIS_URL`` (an empty Redis database, ``BENCH_REDIS_URL``, em
 the end): after the commit ``app.jobs.hand_off`` enqueues the ticket's outbox rows, as in
 production; no worker runs, so nothing is delivered. Rounds alternate the sides. Checks: every
 response 201; side ``flow`` created one instance, one task and one outbox row per ticket, the
-row was handed to Redis (status ``enqueued``) and round robin spread tickets evenly.
+row was handed to Redis (one job per row in the queue) and round robin spread tickets evenly.
 
     .venv/bin/python bench/routing.py [--quick] [--clients 4] [--requests 3000]
 """
@@ -94,7 +94,7 @@ def add_routing(url: str, flow: dict[str, Any]) -> None:
 
 CHECKS = """
 SELECT t.form_key, count(DISTINCT t.id), count(DISTINCT i.id), count(DISTINCT k.id),
-       count(DISTINCT o.id), count(DISTINCT o.id) FILTER (WHERE o.status = 'enqueued'),
+       count(DISTINCT o.id),
        count(DISTINCT t.assignee_id), min(a.n), max(a.n)
 FROM tickets t LEFT JOIN flow_instances i ON i.ticket_id = t.id
 LEFT JOIN tasks k ON k.ticket_id = t.id LEFT JOIN outbox o ON o.ticket_id = t.id
@@ -104,8 +104,8 @@ GROUP BY t.form_key ORDER BY t.form_key"""
 
 
 def check_rows(url: str) -> dict[str, tuple[int, ...]]:
-    """Per form: tickets, instances, tasks, outbox rows, enqueued rows, assignees, min/max
-    tickets per assignee."""
+    """Per form: tickets, instances, tasks, outbox rows, assignees, min/max tickets per
+    assignee."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
@@ -134,6 +134,11 @@ def main() -> int:
             sides.append(Side(name, f"{base}/api/v1/forms/{form}/submissions",
                               loadgen.process_tree(master), log))
         measure(sides, headers, bodies, args)
+        from redis import Redis
+
+        from runtime.queue import job_queue
+
+        queued = job_queue(Redis.from_url(redis_url)).count  # handed off after commit
     rows = check_rows(url)
 
     print(f"\nconfig: gunicorn -w {args.workers} --threads 1, {args.clients} client processes, "
@@ -148,8 +153,8 @@ def main() -> int:
           + " ".join(f"{f / max(n, 1e-9):.2f}x" for n, f in zip(*(s.rates for s in sides),
                                                                  strict=True)))
     for side, form in zip(sides, (key, ROUTED), strict=True):
-        tickets, instances, tasks, outbox, enqueued, assignees, low, high = \
-            rows.get(form, (0,) * 8)
+        tickets, instances, tasks, outbox, assignees, low, high = rows.get(form, (0,) * 7)
+        enqueued = queued if form == ROUTED else 0
         expected = side.warmup_ok + side.load.statuses[201]
         per_ticket = (instances, tasks, outbox, enqueued) == \
             ((tickets,) * 4 if form == ROUTED else (0, 0, 0, 0))
@@ -157,7 +162,7 @@ def main() -> int:
             and per_ticket
         print(f"{side.name}: statuses {dict(side.load.statuses)}; tickets {tickets} vs 201s "
               f"incl. warm-up {expected}; instances {instances}, tasks {tasks}, outbox rows "
-              f"{outbox} ({enqueued} enqueued)"
+              f"{outbox} ({enqueued} jobs in the queue)"
               + (f"; {assignees} assignees, {low}-{high} tickets each" if assignees else "")
               + f": {'OK' if ok else 'MISMATCH'}"
               + (f"\n  first non-201: {side.load.first_error}" if side.load.first_error else ""))
