@@ -1,0 +1,103 @@
+"""Timers fire through the sweep; lookups write the answer into the ticket."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+from sqlalchemy import select
+
+from core.clock import utcnow
+from runtime.flows.models import Task, TaskStatus, Timer
+from runtime.flows.outbox import fire_due_timers
+from runtime.queue import job_queue, redis_connection
+from runtime.tickets.models import Ticket, TicketEvent
+from tests.flows.conftest import submission
+
+
+def _flow(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> dict[str, Any]:
+    start = {"id": "start", "type": "start", "position": {"x": 0, "y": 0},
+             "data": {"trigger": "form.submitted", "form": "simple"}}
+    end = {"id": "done", "type": "end", "position": {"x": 0, "y": 0},
+           "data": {"outcome": "resolved"}}
+    return {"formatVersion": 1, "key": "flow", "title": {"en": "T"},
+            "nodes": [start, *nodes, end], "edges": edges}
+
+
+def _submit(world) -> int:
+    response = world.app.test_client().post(
+        "/api/v1/forms/simple/submissions", data=submission(1),
+        headers={**world.requester_headers, "Content-Type": "application/json"})
+    assert response.status_code == 201, response.json
+    return int(response.json["number"])
+
+
+def test_approval_due_timer_auto_approves_once(world_factory):
+    """An approval due in 1 hour with onTimeout approve: the sweep after 2 hours approves
+    it, closes the open task, and a second sweep fires nothing more."""
+    approval = {"id": "ok", "type": "approval", "position": {"x": 0, "y": 0},
+                "data": {"approvers": [{"kind": "team", "team": "after-sales"}],
+                         "mode": "all", "due": "PT1H", "onTimeout": "approve"}}
+    no = {"id": "no", "type": "end", "position": {"x": 0, "y": 0},
+          "data": {"outcome": "rejected"}}
+    world = world_factory(_flow([approval, no], [
+        {"id": "e1", "source": "start", "target": "ok"},
+        {"id": "e2", "source": "ok", "sourceHandle": "approved", "target": "done"},
+        {"id": "e3", "source": "ok", "sourceHandle": "rejected", "target": "no"}]),
+        redis_url=None)
+    number = _submit(world)
+    assert fire_due_timers(session_factory=world.factory) == 0  # not due yet
+    later = utcnow() + timedelta(hours=2)
+    assert fire_due_timers(session_factory=world.factory, now=later) == 1
+    assert fire_due_timers(session_factory=world.factory, now=later) == 0
+    with world.factory() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket.status == "resolved"
+        assert set(session.scalars(select(Task.status))) == {TaskStatus.CLOSED}
+        assert session.scalar(select(Timer.fired_at)) is not None
+
+
+def test_lookup_writes_response_fields_into_the_ticket(world_factory, redis_server):
+    """A CRM lookup answers {"customer": {"level": "gold"}}; the map writes it into a ticket field."""
+
+    class Crm(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"customer": {"level": "gold"}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Crm)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        lookup = {"id": "crm", "type": "action", "position": {"x": 0, "y": 0},
+                  "data": {"action": "lookup", "method": "GET",
+                           "url": f"http://127.0.0.1:{server.server_port}/customer",
+                           "map": {"summary": "/customer/level"}}}
+        world = world_factory(_flow([lookup], [
+            {"id": "e1", "source": "start", "target": "crm"},
+            {"id": "e2", "source": "crm", "target": "done"}]), redis_url=redis_server.url)
+        number = _submit(world)
+        connection = redis_connection(redis_server.url)
+        SimpleWorker([job_queue(connection)], connection=connection,
+                     serializer=JSONSerializer).work(burst=True, logging_level="WARNING")
+        with world.factory() as session:
+            ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+            assert ticket.data["summary"] == "gold"
+            assert ticket.status == "resolved"
+            log = session.scalar(select(TicketEvent.payload)
+                                 .where(TicketEvent.kind == "delivery.lookup"))
+            assert log["ok"] is True and log["status"] == 200
+    finally:
+        server.shutdown()
+        server.server_close()
