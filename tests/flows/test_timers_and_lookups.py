@@ -63,7 +63,7 @@ def test_approval_due_timer_auto_approves_once(world_factory):
 
 
 def test_lookup_writes_response_fields_into_the_ticket(world_factory, redis_server):
-    """A CRM lookup answers {"customer": {"level": "gold"}}; the map writes it into a ticket field."""
+    """A CRM lookup answers {"customer": {"level": "gold"}}; the map writes it to a field."""
 
     class Crm(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
