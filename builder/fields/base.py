@@ -200,10 +200,20 @@ def range_problems(rules: Mapping[str, Any], where: str, low: str, high: str) ->
     return []
 
 
+#: A repeated group that itself repeats something, e.g. ``(a+)+`` or ``(\w+\s?)*``: the
+#: shape behind catastrophic backtracking, which would let one requester stall a worker.
+NESTED_REPEAT = re.compile(
+    r"\((?:[^()\\]|\\.)*(?:[+*]|\{\d*,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d*,\d*\})"
+)
+
+
 def pattern_problems(pattern: str, where: str) -> list[Problem]:
-    """A problem when ``pattern`` does not compile as a Python regular expression."""
+    """A problem when ``pattern`` does not compile, or repeats a repeated group."""
     try:
         re.compile(pattern)
     except (re.error, RecursionError, OverflowError, ValueError) as exc:
         return [Problem(where, "invalidPattern", f"Not a valid regular expression: {exc}.")]
+    if NESTED_REPEAT.search(pattern):
+        return [Problem(where, "slowPattern", "A repeated group that repeats again inside, "
+                        "such as (a+)+, can take exponential time to check; simplify it.")]
     return []

@@ -260,3 +260,13 @@ def test_find_unsafe_value_spots_depth_and_non_finite_numbers() -> None:
     assert find_unsafe_value({"a": [1, float("nan")]}, 5, 100) == ("/a/1", "notFinite")
     assert find_unsafe_value({"a": [1, {"b": "c"}]}, 5, 100) is None
     assert find_unsafe_value({"a": list(range(100))}, 5, 100) == ("/a", "tooLarge")
+
+
+def test_fields_pattern_with_nested_repeats_is_refused():
+    """A pattern like (a+)+ could take exponential time on requester input: refused."""
+    from builder.fields.base import pattern_problems
+
+    for slow in ["(a+)+$", r"^(\w+\s?)*$", "(a{1,3}){2,}"]:
+        assert [p.code for p in pattern_problems(slow, "/p")] == ["slowPattern"], slow
+    for fine in ["^OD[0-9]{8}$", r"^(\d{3})-(\d{4})$", "^(ab)+$", r"^[A-Z0-9]{8,20}$"]:
+        assert pattern_problems(fine, "/p") == [], fine
