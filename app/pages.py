@@ -33,7 +33,7 @@ from app.jobs import hand_off
 from app.messages import problem_message
 from builder.forms.models import Form
 from builder.forms.service import latest_version
-from core.errors import DocketError, InvalidSubmission, Problem
+from core.errors import DocketError, InvalidSubmission, Problem, TooLarge
 from runtime.attachments import store_upload
 from runtime.checking import check_submission, parse_html_form
 from runtime.submissions import published_version, submit_ticket
@@ -101,7 +101,7 @@ def _stored_files(definition: dict[str, Any], data: dict[str, Any]) -> list[Prob
                     session=db(), root=root, uploader=current_user, filename=upload.filename,
                     stream=upload.stream, max_size=current_app.config["MAX_FILE_SIZE"])
             except DocketError as exc:
-                code = "file.tooLarge" if exc.title == "Too large" else "file.type"
+                code = "file.tooLarge" if isinstance(exc, TooLarge) else "file.type"
                 problems.append(Problem(f"/{key}", code, exc.detail, {
                     "limit": current_app.config["MAX_FILE_SIZE"] // (1024 * 1024)}))
                 continue
@@ -117,7 +117,7 @@ def _files_by_key(definition: dict[str, Any], data: dict[str, Any]) -> dict[str,
     for field in definition.get("fields", []):
         if field.get("type") == "file" and field["key"] in data:
             ids = [ref["id"] for ref in data[field["key"]]]
-            found[field["key"]] = [a for a in map(db().get, [Attachment] * len(ids), ids) if a]
+            found[field["key"]] = [a for a in (db().get(Attachment, i) for i in ids) if a]
     return found
 
 

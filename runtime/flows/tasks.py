@@ -91,37 +91,32 @@ def decide_task(*, session: Session, task_id: int, user: User, decision: str,
     return task
 
 
-def _colleague(session: Session, email: str) -> User:
-    person = get_user_by_email(session=session, email=email)
+def _hand_over(session: Session, task_id: int, user: User, to: str, comment: str,
+               *, delegate: bool) -> Task:
+    task = _locked_open_task(session, task_id, user)
+    person = get_user_by_email(session=session, email=to)
     if person is None or not person.active or person.role == Role.REQUESTER:
         raise InvalidSubmission([Problem("/to", "user.unknown", "No such colleague.")])
-    return person
+    if person.id == task.assignee_id:
+        raise Conflict("The task is already held by this person.")
+    task.delegated_by_id = task.assignee_id if delegate else None
+    task.assignee_id = person.id
+    _record(session, task, "task.delegated" if delegate else "task.transferred", user,
+            to=person.email, comment=comment)
+    session.flush()
+    return task
 
 
 def delegate_task(*, session: Session, task_id: int, user: User, to: str,
                   comment: str = "") -> Task:
     """Ask someone else to answer; their answer brings the task back to ``user``."""
-    task = _locked_open_task(session, task_id, user)
-    delegate = _colleague(session, to)
-    if delegate.id == task.assignee_id:
-        raise Conflict("The task is already held by this person.")
-    task.delegated_by_id, task.assignee_id = task.assignee_id, delegate.id
-    _record(session, task, "task.delegated", user, to=delegate.email, comment=comment)
-    session.flush()
-    return task
+    return _hand_over(session, task_id, user, to, comment, delegate=True)
 
 
 def transfer_task(*, session: Session, task_id: int, user: User, to: str,
                   comment: str = "") -> Task:
     """Hand the task over for good."""
-    task = _locked_open_task(session, task_id, user)
-    holder = _colleague(session, to)
-    if holder.id == task.assignee_id:
-        raise Conflict("The task is already held by this person.")
-    task.assignee_id, task.delegated_by_id = holder.id, None
-    _record(session, task, "task.transferred", user, to=holder.email, comment=comment)
-    session.flush()
-    return task
+    return _hand_over(session, task_id, user, to, comment, delegate=False)
 
 
 def ticket_tasks(*, session: Session, ticket: Ticket) -> list[Task]:
