@@ -103,3 +103,25 @@ def test_portal_unknown_form_is_404_page(client, make_user, login):
     login(make_user(Role.REQUESTER))
     response = client.get("/portal/forms/nothing")
     assert response.status_code == 404 and "text/html" in response.content_type
+
+
+def test_portal_reply_on_own_ticket_only(client, make_user, login, make_form, as_role):
+    """A requester replies on their ticket; an empty reply is refused; others get 404."""
+    make_form(simple_form())
+    theirs = client.post("/api/v1/forms/simple/submissions", json={"data": {
+        "category": "question", "summary": "Theirs"}},
+        headers=as_role(Role.REQUESTER)).json["number"]
+    login(make_user(Role.REQUESTER))
+    number = _post_form(client, "/portal/forms/simple", {
+        "category": "question", "summary": "Mine"}).headers["Location"].rsplit("/", 1)[1]
+    page = f"/portal/tickets/{number}"
+    token = csrf_token(client, page)
+    sent = client.post(f"{page}/reply", data={"body": "Any news?", "csrf_token": token})
+    assert sent.status_code == 302
+    assert "Any news?" in client.get(page).get_data(as_text=True)
+    empty = client.post(f"{page}/reply", data={"body": "  ", "csrf_token": token},
+                        follow_redirects=True)
+    assert "This field is required." in empty.get_data(as_text=True)
+    assert client.post(f"/portal/tickets/{theirs}/reply", data={
+        "body": "hi", "csrf_token": token}).status_code == 404
+    assert client.post(f"{page}/reply", data={"body": "no token"}).status_code == 400
