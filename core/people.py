@@ -14,8 +14,8 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ForeignKey, String, bindparam, select
-from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, bindparam, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.clock import utcnow
 from core.db import Base, JSONDoc
@@ -189,10 +189,15 @@ def issue_token(*, session: Session, user: User, name: str = "") -> str:
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
+#: Built once (constructing a SELECT costs more than running it); the user as the one entity
+#: loaded, the token's columns as plain values.
 _TOKEN_QUERY = (
-    select(ApiToken).options(joinedload(ApiToken.user))
+    select(User, ApiToken.id, ApiToken.last_used_at).join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.digest == bindparam("digest"), ApiToken.revoked.is_(False))
 )
+_TOUCH_TOKEN = (update(ApiToken).where(ApiToken.id == bindparam("token"))
+                .values(last_used_at=bindparam("now"))
+                .execution_options(synchronize_session=False))
 
 
 def user_for_token(*, session: Session, token: str) -> tuple[User | None, bool]:
@@ -200,11 +205,12 @@ def user_for_token(*, session: Session, token: str) -> tuple[User | None, bool]:
 
     The caller commits when it was touched (its ``last_used_at`` moved forward).
     """
-    row = session.scalar(_TOKEN_QUERY, {"digest": _digest(token)})
-    if row is None or not row.user.active:
+    row = session.execute(_TOKEN_QUERY, {"digest": _digest(token)}).first()
+    if row is None or not row[0].active:
         return None, False
+    user, token_id, last_used_at = row
     now = utcnow()
-    touched = row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL
+    touched = last_used_at is None or now - last_used_at > TOKEN_TOUCH_INTERVAL
     if touched:
-        row.last_used_at = now
-    return row.user, touched
+        session.execute(_TOUCH_TOKEN, {"token": token_id, "now": now})
+    return user, touched

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from builder.flows.models import FlowBinding, FlowVersion
 from builder.forms.models import Form, FormVersion
 from builder.forms.texts import localized
 from core.errors import Conflict, InvalidSubmission, NotFound, Problem
@@ -46,6 +47,9 @@ class Published:
     hash: str
     definition: dict[str, Any]
     schema: dict[str, Any]
+    #: The flow version new tickets follow (and its hash), if a flow is bound to the form.
+    flow_version_id: int | None = None
+    flow_hash: str | None = None
 
 
 #: Definitions and schemas by content hash: what a hash names never changes.
@@ -54,8 +58,11 @@ _versions: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
 
 #: Built once: constructing a SELECT costs more CPU than running it (measured, see bench/).
 _CURRENT_VERSION = (
-    select(Form.id, FormVersion.id, FormVersion.number, FormVersion.hash)
+    select(Form.id, FormVersion.id, FormVersion.number, FormVersion.hash,
+           FlowBinding.flow_version_id, FlowVersion.hash)
     .join(FormVersion, FormVersion.form_id == Form.id)
+    .outerjoin(FlowBinding, FlowBinding.form_id == Form.id)
+    .outerjoin(FlowVersion, FlowVersion.id == FlowBinding.flow_version_id)
     .where(Form.key == bindparam("key"), Form.archived.is_(False))
     .order_by(FormVersion.number.desc()).limit(1)
 )
@@ -64,20 +71,21 @@ _CURRENT_VERSION = (
 def published_version(*, session: Session, key: str) -> Published:
     """The version new tickets of form ``key`` are made with; NotFound if there is none.
 
-    One small query per call (a form may be archived or republished at any moment); the
-    version's definition and schema come from a process cache after the first use.
+    One small query per call (a form may be archived or republished, a flow bound, at any
+    moment); the version's definition and schema come from a process cache after first use.
     """
     row = session.execute(_CURRENT_VERSION, {"key": key}).first()
     if row is None:
         raise NotFound(f"The form '{key}' is not open for submissions.")
-    form_id, version_id, number, digest = row
+    form_id, version_id, number, digest, flow_version_id, flow_hash = row
     if digest not in _versions:
         if len(_versions) >= 1024:
             _versions.clear()
         version = session.get_one(FormVersion, version_id)
         _versions[digest] = (version.definition, version.schema)
     definition, schema = _versions[digest]
-    return Published(form_id, key, version_id, number, digest, definition, schema)
+    return Published(form_id, key, version_id, number, digest, definition, schema,
+                     flow_version_id, flow_hash)
 
 
 def _bind_files(
@@ -179,9 +187,7 @@ def submit_ticket(
         payload={"form": version.form_key, "version": version.number, "channel": channel},
     ))
     session.add(ticket)
-    if not idempotency_key:
-        session.flush()
-    else:
+    if idempotency_key:
         try:
             with session.begin_nested():
                 session.flush()
@@ -192,5 +198,9 @@ def submit_ticket(
             if replayed := _replay(session, requester, idempotency_key, digest):
                 return replayed, False
             raise
-    start_flow(session=session, ticket=ticket)
+    if version.flow_version_id is not None:
+        start_flow(session=session, ticket=ticket, version_id=version.flow_version_id,
+                   digest=version.flow_hash)
+    # one flush writes the ticket with everything its flow's first steps made
+    session.flush()
     return ticket, True

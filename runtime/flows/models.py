@@ -81,6 +81,7 @@ class Task(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     revision: Mapped[int] = mapped_column(default=1)
 
+    instance: Mapped[FlowInstance] = relationship()
     ticket: Mapped[Ticket] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     delegated_by: Mapped[User | None] = relationship(foreign_keys=[delegated_by_id])
@@ -108,6 +109,8 @@ class Timer(Base):
     due_at: Mapped[datetime]
     fired_at: Mapped[datetime | None]
     cancelled: Mapped[bool] = mapped_column(default=False)
+
+    instance: Mapped[FlowInstance] = relationship()
 
 
 #: A claimed message not finished after this long was lost with its worker.
@@ -149,6 +152,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    instance: Mapped[FlowInstance | None] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
 
 
 class Incident(Base):

@@ -39,6 +39,7 @@ from runtime.flows.models import (
     Timer,
 )
 from runtime.flows.runner import NEW_OUTBOX, advance, lock_instance
+from runtime.inbound import reply_address
 from runtime.outbound import mail, webhooks
 from runtime.queue import job_queue, redis_connection
 from runtime.tickets.models import TicketEvent
@@ -162,11 +163,16 @@ def _perform(message_id: int, kind: str, payload: dict[str, Any],
         entry = {"url": payload["url"], "status": found.status, "ms": found.duration_ms}
         return _Attempt(found.ok, found.retryable, found.error, found.data, entry)
     if kind == "email":
+        headers = {"Message-ID": mail.outbox_message_id(message_id, "docket")}
+        if payload.get("reply_ticket") and config.extra.get("reply_secret"):
+            # answering this mail lands on the ticket (runtime.inbound)
+            headers["Reply-To"] = reply_address(int(payload["reply_ticket"]),
+                                                secret=config.extra["reply_secret"],
+                                                mail_from=config.mail_from)
         try:
             receipt = mail.send_mail(
                 mail.Mail(to=list(payload["to"]), subject=payload["subject"],
-                          text=payload["body"], sender=config.mail_from,
-                          headers={"Message-ID": mail.outbox_message_id(message_id, "docket")}),
+                          text=payload["body"], sender=config.mail_from, headers=headers),
                 smtp_url=config.smtp_url, sink_dir=config.mail_sink)
         except mail.MailError as exc:
             return _Attempt(False, exc.retryable, exc.detail, None, {"to": payload["to"]})

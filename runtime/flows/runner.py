@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from builder.flows.models import FlowBinding, FlowVersion
+from builder.flows.models import FlowVersion
 from builder.forms.texts import localized
 from core.clock import utcnow
 from core.people import User
@@ -42,16 +42,16 @@ log = logging.getLogger(__name__)
 OUTCOME_STATUS = {"resolved": Status.RESOLVED, "rejected": Status.CLOSED,
                   "cancelled": Status.CLOSED}
 
-_BOUND_VERSION = select(FlowBinding.flow_version_id).where(
-    FlowBinding.form_id == bindparam("form_id"))
 _VERSION_HASH = select(FlowVersion.hash).where(FlowVersion.id == bindparam("id"))
 #: Definitions by content hash: what a hash names never changes.
 _definitions: dict[str, dict[str, Any]] = {}
 
 
-def flow_definition(session: Session, version_id: int) -> dict[str, Any]:
+def flow_definition(session: Session, version_id: int, digest: str | None = None
+                    ) -> dict[str, Any]:
     """A published flow version's definition (looked up by its hash in a process cache)."""
-    digest = session.execute(_VERSION_HASH, {"id": version_id}).scalar_one()
+    if digest is None:
+        digest = session.execute(_VERSION_HASH, {"id": version_id}).scalar_one()
     if digest not in _definitions:
         if len(_definitions) >= 1024:
             _definitions.clear()
@@ -77,19 +77,21 @@ def _context(session: Session, ticket: Ticket, now: datetime) -> engine.Context:
                           directory=DbDirectory(session, requester))
 
 
-def start_flow(*, session: Session, ticket: Ticket, now: datetime | None = None
-               ) -> FlowInstance | None:
-    """Start the flow bound to the ticket's form, if any, in the caller's transaction."""
-    version_id = session.scalar(_BOUND_VERSION, {"form_id": ticket.form_id})
-    if version_id is None:
-        return None
+def start_flow(*, session: Session, ticket: Ticket, version_id: int, digest: str | None = None,
+               now: datetime | None = None) -> FlowInstance:
+    """Start flow version ``version_id`` for a new ticket, in the caller's transaction.
+
+    The ticket need not be flushed yet: everything the first steps write refers to it and
+    to the instance by relationship, so one flush inserts the ticket with its assignee,
+    events, instance, tasks and outbox rows together.
+    """
     now = now or utcnow()
-    definition = flow_definition(session, version_id)
-    state, effects = engine.start(definition, _context(session, ticket, now))
-    instance = FlowInstance(ticket_id=ticket.id, flow_version_id=version_id, state=state)
-    session.add(instance)
-    session.flush()
-    _apply(session, instance, ticket, effects, now)
+    definition = flow_definition(session, version_id, digest)
+    with session.no_autoflush:
+        state, effects = engine.start(definition, _context(session, ticket, now))
+        instance = FlowInstance(ticket=ticket, flow_version_id=version_id, state=state)
+        session.add(instance)
+        _apply(session, instance, ticket, effects, now)
     return instance
 
 
@@ -131,7 +133,7 @@ def _render(text: Any, data: dict[str, Any], locale: str) -> str:
 
 
 def _event(session: Session, ticket: Ticket, kind: str, payload: dict[str, Any]) -> None:
-    session.add(TicketEvent(ticket_id=ticket.id, kind=kind, payload=payload))
+    session.add(TicketEvent(ticket=ticket, kind=kind, payload=payload))
 
 
 #: ``session.info`` key under which new outbox rows wait for the hand-off after commit.
@@ -140,7 +142,7 @@ NEW_OUTBOX = "docket.new_outbox"
 
 def _outbox(session: Session, instance: FlowInstance, ticket: Ticket, effect_key: str,
             kind: str, payload: dict[str, Any], max_attempts: int = 8) -> None:
-    row = OutboxMessage(instance_id=instance.id, ticket_id=ticket.id, effect_key=effect_key,
+    row = OutboxMessage(instance=instance, ticket=ticket, effect_key=effect_key,
                         kind=kind, payload=payload, max_attempts=max(1, max_attempts),
                         next_attempt_at=utcnow() + HANDOFF_GRACE)
     session.add(row)
@@ -155,6 +157,12 @@ def _notify(session: Session, instance: FlowInstance, ticket: Ticket, key: str,
         "to": recipients,
         "subject": _render(subject, {**ticket.data, "_number": ticket.number}, ticket.locale),
         "body": _render(body, {**ticket.data, "_number": ticket.number}, ticket.locale)})
+
+
+def _persist(session: Session, instance: FlowInstance) -> None:
+    """Flush a new instance before a statement that finds its rows by its id."""
+    if instance.id is None:
+        session.flush()
 
 
 def _apply(session: Session, instance: FlowInstance, ticket: Ticket,
@@ -172,7 +180,7 @@ def _apply(session: Session, instance: FlowInstance, ticket: Ticket,
                     "reason": result.reason})
             case engine.CreateTask():
                 session.add(Task(
-                    instance_id=instance.id, ticket_id=ticket.id, key=effect.task,
+                    instance=instance, ticket=ticket, key=effect.task,
                     node=effect.node, kind=effect.kind, title=effect.title if isinstance(
                         effect.title, dict) else ({"en": effect.title} if effect.title else None),
                     # a user task naming nobody goes to whoever holds the ticket
@@ -182,14 +190,16 @@ def _apply(session: Session, instance: FlowInstance, ticket: Ticket,
                     "node": effect.node, "task": effect.task, "kind": effect.kind,
                     "assignee": effect.assignee})
             case engine.CloseTasks():
+                _persist(session, instance)
                 session.execute(update(Task).where(
                     Task.instance_id == instance.id, Task.key.in_(effect.tasks),
                     Task.status == TaskStatus.OPEN).values(status=TaskStatus.CLOSED)
                     .execution_options(synchronize_session=False))
             case engine.SetTimer():
-                session.add(Timer(instance_id=instance.id, key=effect.timer,
+                session.add(Timer(instance=instance, key=effect.timer,
                                   due_at=effect.due_at))
             case engine.CancelTimer():
+                _persist(session, instance)
                 session.execute(update(Timer).where(
                     Timer.instance_id == instance.id, Timer.key == effect.timer)
                     .values(cancelled=True).execution_options(synchronize_session=False))
@@ -221,6 +231,7 @@ def _apply(session: Session, instance: FlowInstance, ticket: Ticket,
                 _outbox(session, instance, ticket, effect.key, "lookup", {
                     "url": effect.url, "method": effect.method, "node": effect.node})
             case engine.Escalate():
+                _persist(session, instance)
                 session.execute(update(Task).where(
                     Task.instance_id == instance.id, Task.key == effect.task,
                     Task.status == TaskStatus.OPEN).values(

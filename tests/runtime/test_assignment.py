@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import uuid
 from collections import Counter
@@ -326,6 +327,28 @@ def test_assign_round_robin_takes_turns_among_available_members(session, make_ti
     assert chosen == ids + ids
     team_id = session.scalar(select(Team.id).where(Team.key == "desk"))
     assert session.get_one(TeamCursor, team_id).last_user_id == ids[-1]
+
+
+def test_assign_round_robin_in_sql_follows_the_pure_rotation(session, make_ticket, agents,
+                                                             person):
+    """The one-statement round robin picks what choose_assignee picks, whoever is away,
+    inactive or not an agent, from any cursor position."""
+    desk = session.scalar(select(Team).where(Team.key == "desk"))
+    requester = person(Role.REQUESTER, "member-requester@x.test")
+    session.add(TeamMember(team=desk, user=requester))
+    members = [*agents, requester]
+    rnd = random.Random(7)
+    for _ in range(25):
+        for user in agents:
+            user.away, user.active = rnd.random() < 0.4, rnd.random() < 0.8
+        session.flush()
+        before = session.scalar(select(TeamCursor.last_user_id)
+                                .where(TeamCursor.team_id == desk.id))
+        expected = choose_assignee(
+            [Candidate(u.id, is_available(role=u.role, active=u.active, away=u.away))
+             for u in members], strategy="round_robin", last_user_id=before)
+        result = assign(session, make_ticket(), "round_robin", team="desk")
+        assert result.user_id == expected
 
 
 def test_assign_least_loaded_counts_only_new_open_and_pending(session, make_ticket, agents):
