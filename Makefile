@@ -35,6 +35,8 @@ ifeq ($(CI),true)
 	npm test --prefix frontend
 endif
 	$(BIN)/python -m pytest -q
+	@if [ "$(CI)" = true ] || command -v chromium >/dev/null; then npm run e2e --prefix frontend; \
+	else echo "chromium not found: skipping the designer browser tests"; fi
 
 check: install  ## lint, type check, migrations in sync with the models
 	$(BIN)/ruff check .

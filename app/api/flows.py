@@ -7,6 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
 from app.api.forms import _if_match
 from app.api.schemas import (
@@ -26,26 +27,63 @@ from app.api.schemas import (
 )
 from app.auth import require_roles
 from app.db import db
+from app.messages import problem_message
 from builder.flows import service
 from builder.flows.definition import bound_form_key
 from core.clock import utcnow
 from core.people import Role
 from runtime.directory import DbDirectory
 from runtime.engine import Context, simulate
+from runtime.flows.usage import flows_with_usage
 
 blp = Blueprint("flows", __name__, url_prefix="/api/v1/flows",
                 description="Flows: routing, approvals and automation; design, publish, simulate.")
 DESIGNERS = (Role.DESIGNER,)
 
 
+class VersionUsageSchema(Schema):
+    """A published version and how many tickets still run on it."""
+
+    number = fields.Integer()
+    open = fields.Integer(metadata={"description": "Running flow instances (open tickets)"})
+    form = fields.String(attribute="form_key", allow_none=True)
+
+
+class FlowUsageSchema(FlowSchema):
+    """A flow, the form it serves and the open tickets of each version."""
+
+    form = fields.String(attribute="bound_form", allow_none=True,
+                         metadata={"description": "The form whose new tickets follow it"})
+    form_version = fields.Integer(attribute="bound_version", allow_none=True, metadata={
+        "description": "The version new tickets of that form follow"})
+    open = fields.Integer(metadata={"description": "Open tickets over all versions"})
+    versions = fields.List(fields.Nested(VersionUsageSchema))
+
+
+class FlowListArgsSchema(Schema):
+    """List options."""
+
+    archived = fields.Boolean(load_default=False, metadata={
+        "description": "Include archived flows"})
+
+
+class FlowDuplicateSchema(Schema):
+    """The key and title of the copy."""
+
+    key = fields.String(required=True, metadata={"example": "refund-flow-2"})
+    title = fields.Raw(required=True, metadata={"example": {"en": "Refund handling (copy)"}})
+
+
 @blp.route("")
 class Flows(MethodView):
     @blp.doc(security=[{"bearer": []}])
-    @blp.response(200, FlowSchema(many=True))
+    @blp.arguments(FlowListArgsSchema, location="query")
+    @blp.response(200, FlowUsageSchema(many=True))
     @require_roles(*DESIGNERS)
-    def get(self) -> Any:
-        """List flows (not archived)."""
-        return service.list_flows(session=db())
+    def get(self, args: dict[str, Any]) -> Any:
+        """List flows (not archived unless asked) with the form each serves and the open
+        tickets of each version."""
+        return flows_with_usage(session=db(), include_archived=args["archived"])
 
     @blp.arguments(FlowCreateSchema)
     @blp.response(201, FlowSchema)
@@ -85,6 +123,18 @@ class FlowItem(MethodView):
         return flow
 
 
+@blp.post("/<key>/duplicate")
+@blp.arguments(FlowDuplicateSchema)
+@blp.response(201, FlowSchema)
+@require_roles(*DESIGNERS)
+def duplicate(body: dict[str, Any], key: str) -> Any:
+    """A new flow whose draft copies this flow's draft (409 if the new key is taken)."""
+    flow = service.duplicate_flow(session=db(), key=key, new_key=body["key"],
+                                  title=body["title"], actor=current_user)
+    db().commit()
+    return flow
+
+
 @blp.route("/<key>/draft")
 class Draft(MethodView):
     @blp.response(200, description="The draft definition (docs/flows.md)")
@@ -110,7 +160,9 @@ class Draft(MethodView):
 def validate_draft(key: str) -> Any:
     """Every problem that would stop the draft from being published."""
     problems = service.validate_draft(session=db(), key=key)
-    return {"valid": not problems, "problems": [p.as_dict() for p in problems]}
+    # Messages in the request's language, as publishing answers them (app/errors.py).
+    return {"valid": not problems,
+            "problems": [{**p.as_dict(), "message": problem_message(p)} for p in problems]}
 
 
 @blp.post("/<key>/publish")

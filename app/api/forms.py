@@ -8,6 +8,7 @@ from flask import request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
+from marshmallow import fields
 
 from app.api.schemas import (
     DefinitionSchema,
@@ -26,6 +27,7 @@ from app.auth import require_roles
 from app.db import db
 from app.extensions import current_language
 from app.jobs import hand_off
+from builder.fields.values import json_hash
 from builder.forms import service
 from core.errors import Conflict
 from core.people import Role
@@ -34,6 +36,17 @@ from runtime.submissions import submit_ticket
 blp = Blueprint("forms", __name__, url_prefix="/api/v1/forms",
                 description="Ticket forms: design, publish, submit.")
 DESIGNERS = (Role.DESIGNER,)
+
+
+class FormStateSchema(FormSchema):
+    """A form, and whether its draft differs from its latest published version."""
+
+    draft_changed = fields.Method("_draft_changed", metadata={
+        "description": "true when the draft has changes not yet published (false when never "
+                       "published: see latest_version)"})
+
+    def _draft_changed(self, form: Any) -> bool:
+        return bool(form.versions) and json_hash(form.draft) != form.versions[-1].hash
 
 
 def _if_match() -> int | None:
@@ -50,7 +63,7 @@ def _if_match() -> int | None:
 @blp.route("")
 class Forms(MethodView):
     @blp.doc(security=[{"bearer": []}])
-    @blp.response(200, FormSchema(many=True))
+    @blp.response(200, FormStateSchema(many=True))
     @require_roles()
     def get(self) -> Any:
         """List forms (not archived)."""
@@ -69,7 +82,7 @@ class Forms(MethodView):
 
 @blp.route("/<key>")
 class FormItem(MethodView):
-    @blp.response(200, FormSchema)
+    @blp.response(200, FormStateSchema)
     @require_roles()
     def get(self, key: str) -> Any:
         """One form."""

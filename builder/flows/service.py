@@ -149,6 +149,19 @@ def bind_flow(*, session: Session, version: FlowVersion, actor: User | None) -> 
     return previous
 
 
+def duplicate_flow(*, session: Session, key: str, new_key: str, title: Any,
+                   actor: User | None) -> Flow:
+    """A new flow whose draft is a copy of ``key``'s draft (unpublished, bound to nothing
+    until it is published)."""
+    source = get_flow(session=session, key=key)
+    definition = dict(source.draft) if isinstance(source.draft, dict) else {}
+    flow = create_flow(session=session, key=new_key, title=title, actor=actor,
+                       definition=definition)
+    flow.draft = {**flow.draft, "title": flow.title}
+    session.flush()
+    return flow
+
+
 def archive_flow(*, session: Session, key: str) -> Flow:
     """Archive a flow and unbind it: new tickets of its form follow no flow until another
     is published; running tickets keep their version."""
