@@ -1,0 +1,1 @@
+"""The knowledge base: Markdown articles in English and Chinese, searched and suggested."""
