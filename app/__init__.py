@@ -16,6 +16,7 @@ from app.errors import register_error_handlers
 from app.extensions import init_extensions
 from app.jobs import init_jobs
 from core.db import make_engine, make_sessionmaker
+from runtime.audit import install as install_audit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,15 +40,33 @@ def create_app(
     if session_factory is None:
         session_factory = make_sessionmaker(make_engine(app.config["DATABASE_URL"]))
     init_db(app, session_factory)
+    install_audit()
     init_jobs(app)
     init_extensions(app)
     init_assets(app)
     register_error_handlers(app)
 
-    from app import api, health, pages, workspace
+    from app import (
+        admin_audit,
+        api,
+        builder,
+        health,
+        knowledge,
+        notification_pages,
+        pages,
+        queues,
+        ticket_page,
+        workspace,
+    )
 
     api.register(app)
+    builder.register(app)
     health.register(app)
     pages.register(app)
     workspace.register(app)
+    queues.register(app)
+    knowledge.register(app)
+    admin_audit.register(app)
+    notification_pages.register(app)
+    ticket_page.register(app)
     return app

@@ -113,8 +113,10 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def home_for(user: User) -> str:
-    """Where a user lands after signing in: staff on their tasks, requesters on the portal."""
-    if user.role in (Role.AGENT, Role.ADMIN, Role.DESIGNER):
+    """Where a user lands after signing in: designers in the builder, agents on their tasks."""
+    if user.role == Role.DESIGNER:
+        return url_for("builder.forms")
+    if user.role in (Role.AGENT, Role.ADMIN):
         return url_for("workspace.tasks")
     return url_for("portal.index")
 

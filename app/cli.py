@@ -15,6 +15,7 @@ from werkzeug.serving import run_simple
 from app import create_app
 from app.db import db
 from app.jobs import runner_settings
+from app.mail_cli import mail_group
 from app.migrate import upgrade
 from core.people import Role, create_user, get_user_by_email, issue_token
 from runtime.flows.outbox import run_relay
@@ -176,6 +177,8 @@ def demo_seed() -> None:
     db().commit()
     click.echo("demo data seeded")
 
+
+main.add_command(mail_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -37,6 +37,8 @@ def load_config(instance: Path) -> dict[str, Any]:
         "MAIL_FROM": env.get("MAIL_FROM", "docket@localhost"),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 30 * MiB)),
         "MAX_FILE_SIZE": int(env.get("MAX_FILE_SIZE", 10 * MiB)),
+        # Days after resolution during which a requester may reopen a ticket.
+        "REOPEN_DAYS": int(env.get("REOPEN_DAYS", 7)),
         # Without an explicit limit Flask reads any size of form field into memory.
         "MAX_FORM_MEMORY_SIZE": 1 * MiB,
         "MAX_FORM_PARTS": 500,

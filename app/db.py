@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
+
+from runtime.audit import ACTOR
 
 
 def init_db(app: Flask, session_factory: sessionmaker[Session]) -> None:
@@ -21,5 +24,16 @@ def db() -> Session:
     """The current request's session; the view commits it after the service call."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["docket.sessions"]()
+        g.db_session.info[ACTOR] = _signed_in_user_id
     session: Session = g.db_session
     return session
+
+
+def _signed_in_user_id() -> int | None:
+    """The id of the user this request acts for, for the audit trail (read without SQL:
+    only a user Flask-Login already loaded counts)."""
+    user = g.get("_login_user")
+    if user is None or not hasattr(user, "_sa_instance_state"):
+        return None  # nobody signed in (or Flask-Login's anonymous user)
+    identity = inspect(user).identity
+    return int(identity[0]) if identity else None

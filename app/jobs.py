@@ -26,6 +26,7 @@ def runner_settings(app: Flask) -> RunnerSettings:
         smtp_url=app.config.get("SMTP_URL"),
         mail_sink=Path(app.instance_path) / "mail",
         mail_from=app.config.get("MAIL_FROM", "docket@localhost"),
+        extra={"reply_secret": app.config["SECRET_KEY"]},
     )
 
 

@@ -49,4 +49,11 @@ def problem_message(problem: Problem) -> str:
     template = MESSAGES.get(problem.code)
     if template is None:
         return problem.message
-    return str(template) % problem.params if "%(" in str(template) else str(template)
+    if "%(" not in str(template):
+        return str(template)
+    try:
+        return str(template) % problem.params
+    except (KeyError, TypeError, ValueError):
+        # A problem without the numbers its template needs (a definition's structure check
+        # says "minItems" with its own text): its own message, never a 500.
+        return problem.message

@@ -7,6 +7,7 @@ first and referenced, and a failed submission keeps what was typed and uploaded.
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,19 @@ from app.jobs import hand_off
 from app.messages import problem_message
 from builder.forms.models import Form
 from builder.forms.service import latest_version
-from core.errors import DocketError, InvalidSubmission, Problem, TooLarge
+from core.errors import (
+    Conflict,
+    DocketError,
+    IllegalTransition,
+    InvalidSubmission,
+    PermissionDenied,
+    Problem,
+    TooLarge,
+)
 from runtime.attachments import store_upload
 from runtime.checking import check_submission, parse_html_form
 from runtime.submissions import published_version, submit_ticket
+from runtime.tickets import changes
 from runtime.tickets.comments import add_comment
 from runtime.tickets.models import Attachment
 from runtime.tickets.service import get_ticket, list_tickets, ticket_events
@@ -179,30 +189,100 @@ def tickets() -> Any:
 @portal.get("/tickets/<int:number>")
 @require_roles()
 def ticket(number: int) -> Any:
-    """One of the requester's tickets with its submitted data and timeline."""
-    found = get_ticket(session=db(), viewer=current_user, number=number)
+    """One of the requester's tickets with its submitted data, timeline, reply, reopen and
+    rating."""
+    session = db()
+    found = get_ticket(session=session, viewer=current_user, number=number)
+    days = current_app.config["REOPEN_DAYS"]
     return render_template(
         "portal/ticket.html", ticket=found, definition=found.form_version.definition,
-        events=ticket_events(session=db(), ticket=found, viewer=current_user),
-        lang=current_language(),
+        events=ticket_events(session=session, ticket=found, viewer=current_user),
+        rating=changes.rating_of(session=session, ticket=found),
+        survivor=changes.merged_into(session=session, ticket=found),
+        can_reopen=changes.can_reopen(session=session, ticket=found, days=days),
+        reopen_days=days, lang=current_language(),
     )
+
+
+def _back_to(number: int, message: str, category: str = "success") -> Any:
+    flash(message, category)
+    return redirect(url_for("portal.ticket", number=number))
+
+
+def _reply_files() -> list[Attachment]:
+    """Store the files sent with a reply; a refused file raises InvalidSubmission."""
+    stored: list[Attachment] = []
+    for upload in request.files.getlist("files")[:10]:
+        if not upload.filename:
+            continue
+        try:
+            stored.append(store_upload(
+                session=db(), root=Path(current_app.config["UPLOAD_ROOT"]),
+                uploader=current_user, filename=upload.filename, stream=upload.stream,
+                max_size=current_app.config["MAX_FILE_SIZE"]))
+        except DocketError as exc:
+            code = "file.tooLarge" if isinstance(exc, TooLarge) else "file.type"
+            raise InvalidSubmission([Problem("/files", code, exc.detail, {
+                "limit": current_app.config["MAX_FILE_SIZE"] // (1024 * 1024)})]) from None
+    return stored
 
 
 @portal.post("/tickets/<int:number>/reply")
 @require_roles()
 def reply(number: int) -> Any:
-    """The requester answers on their ticket (a flow may be waiting for it)."""
+    """The requester answers on their ticket, with files (a flow may be waiting for it)."""
     found = get_ticket(session=db(), viewer=current_user, number=number)
     try:
         add_comment(session=db(), ticket=found, author=current_user,
-                    body=request.form.get("body", ""))
+                    body=request.form.get("body", ""), attachments=_reply_files())
     except InvalidSubmission as exc:
-        flash(problem_message(exc.problems[0]), "error")
-        return redirect(url_for("portal.ticket", number=number))
+        db().rollback()
+        return _back_to(number, problem_message(exc.problems[0]), "error")
     db().commit()
     hand_off()
-    flash(_("Your reply was added."), "success")
-    return redirect(url_for("portal.ticket", number=number))
+    return _back_to(number, _("Your reply was added."))
+
+
+@portal.post("/tickets/<int:number>/reopen")
+@require_roles()
+def reopen(number: int) -> Any:
+    """Reopen a resolved ticket within the window."""
+    found = get_ticket(session=db(), viewer=current_user, number=number)
+    try:
+        changes.reopen_ticket(session=db(), ticket=found, actor=current_user,
+                              reason=(request.form.get("reason") or "").strip(),
+                              days=current_app.config["REOPEN_DAYS"])
+    except (IllegalTransition, PermissionDenied) as exc:
+        db().rollback()
+        return _back_to(number, _("This ticket can no longer be reopened. Please submit a new "
+                                  "request.") if isinstance(exc, IllegalTransition)
+                        else _("Only the requester can reopen this ticket."), "error")
+    db().commit()
+    hand_off()
+    return _back_to(number, _("The ticket was reopened."))
+
+
+@portal.post("/tickets/<int:number>/rating")
+@require_roles()
+def rate(number: int) -> Any:
+    """Rate the service (1-5 and a comment), once, after resolution."""
+    found = get_ticket(session=db(), viewer=current_user, number=number)
+    raw = request.form.get("score", "")
+    try:
+        changes.rate_ticket(session=db(), ticket=found, actor=current_user,
+                            score=int(raw) if re.fullmatch(r"[0-9]{1,2}", raw) else 0,
+                            comment=request.form.get("comment", ""))
+    except InvalidSubmission:
+        db().rollback()
+        return _back_to(number, _("Choose from 1 to 5 stars."), "error")
+    except Conflict:
+        db().rollback()
+        return _back_to(number, _("You already rated this ticket."), "error")
+    except (IllegalTransition, PermissionDenied):
+        db().rollback()
+        return _back_to(number, _("This ticket cannot be rated now."), "error")
+    db().commit()
+    return _back_to(number, _("Thank you for your feedback."))
 
 
 def register(app: Flask) -> None:

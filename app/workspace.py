@@ -27,13 +27,12 @@ from app.jobs import hand_off
 from app.messages import problem_message
 from core.clock import utcnow
 from core.errors import DocketError, InvalidSubmission
-from core.people import Role, Team, User
+from core.people import Role, User
 from runtime.flows import tasks as service
 from runtime.flows.models import FlowInstance, Task
 from runtime.flows.outbox import retry_incident
 from runtime.flows.runner import flow_definition
-from runtime.tickets.models import Ticket, TicketEvent
-from runtime.tickets.service import ticket_events
+from runtime.tickets.models import Ticket
 
 workspace = Blueprint("workspace", __name__, url_prefix="/workspace")
 admin = Blueprint("admin", __name__, url_prefix="/admin")
@@ -108,13 +107,6 @@ def _flow_labels(session: Session, ticket_ids: Iterable[int]) -> dict[int, dict[
     return labels
 
 
-@workspace.get("")
-@require_roles(*STAFF)
-def index() -> Any:
-    """The workspace starts with my tasks."""
-    return redirect(url_for("workspace.tasks"))
-
-
 @workspace.get("/tasks")
 @require_roles(*STAFF)
 def tasks() -> Any:
@@ -165,30 +157,6 @@ def transfer(task_id: int) -> Any:
                                       to=to, comment=_comment()),
         lambda task: _("Ticket #%(number)s: transferred to %(email)s.",
                        number=task.ticket.number, email=to))
-
-
-def _names(session: Session, events: list[TicketEvent]) -> dict[str, dict[int, str]]:
-    """Names of the people and teams that assignment events refer to by id."""
-    user_ids = {e.payload.get("user_id") for e in events if e.kind == "assigned"} - {None}
-    team_ids = {e.payload.get("team_id") for e in events if e.kind == "assigned"} - {None}
-    users = dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
-    teams = dict(session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids))).all())
-    return {"users": users, "teams": teams}
-
-
-@workspace.get("/tickets/<int:number>")
-@require_roles(*STAFF)
-def ticket(number: int) -> Any:
-    """A ticket for staff: its data, its tasks and the whole timeline of the flow."""
-    session = db()
-    found: Ticket = service.task_ticket(session=session, viewer=current_user, number=number)
-    events = ticket_events(session=session, ticket=found, viewer=current_user)
-    return render_template(
-        "workspace/ticket.html", ticket=found, definition=found.form_version.definition,
-        tasks=service.ticket_tasks(session=session, ticket=found), events=events,
-        labels=_flow_labels(session, [found.id]).get(found.id, {"nodes": {}, "edges": {}}),
-        names=_names(session, events), staff=_staff_emails(session), now=utcnow(),
-        lang=current_language())
 
 
 @admin.get("/incidents")

@@ -10,6 +10,13 @@ from runtime.models import metadata
 config = context.config
 
 
+def include_name(name: str | None, type_: str, _parents: dict) -> bool:
+    """Leave full-text objects (named ``*_fts*``: SQLite FTS5 tables, PostgreSQL expression
+    indexes, generated tsvector columns) out of autogenerate: the models cannot describe them;
+    migrations create them."""
+    return not (name and type_ in ("table", "index", "column") and "_fts" in name)
+
+
 def _url() -> str:
     url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
     if url:
@@ -43,7 +50,7 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 

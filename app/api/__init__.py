@@ -21,12 +21,12 @@ def _before_api_request() -> None:
 
 def register(app: Flask) -> None:
     """Register every API blueprint with its CSRF and size rules."""
-    from app.api import admin, attachments, flows, forms, people, tasks, tickets
+    from app.api import admin, attachments, flows, forms, knowledge, people, tasks, tickets
 
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "docket tokens create"}
     )
     app.before_request(_before_api_request)
-    for module in (forms, flows, tickets, attachments, people, tasks, admin):
+    for module in (forms, flows, tickets, attachments, people, tasks, admin, knowledge):
         csrf.exempt(module.blp)  # checked by protect_api_writes: cookie sessions need the token
         api.register_blueprint(module.blp)

@@ -1,4 +1,4 @@
-"""Users and teams (admins only)."""
+"""Users and teams (admins only), and a read-only directory for designers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -57,3 +58,47 @@ class Teams(MethodView):
         team = create_team(session=db(), key=body["key"], name=body["name"])
         db().commit()
         return team
+
+
+class DirectoryUserSchema(Schema):
+    """An active user as designers may see them: no credentials, no attributes."""
+
+    email = fields.String()
+    name = fields.String()
+    role = fields.String()
+
+
+class DirectoryTeamSchema(Schema):
+    """A team and who leads it."""
+
+    key = fields.String()
+    name = fields.String()
+    leads = fields.List(fields.String(), metadata={"description": "Emails of the team leads"})
+    size = fields.Integer(metadata={"description": "Number of members"})
+
+
+class DirectorySchema(Schema):
+    """Who flows may name: users by email, teams by key, roles by name."""
+
+    users = fields.List(fields.Nested(DirectoryUserSchema))
+    teams = fields.List(fields.Nested(DirectoryTeamSchema))
+    roles = fields.List(fields.String())
+
+
+@blp.get("/directory")
+@blp.response(200, DirectorySchema)
+@require_roles(Role.DESIGNER)
+def directory() -> Any:
+    """Active users, teams and roles, for pickers in the flow designer (designers, admins)."""
+    users = db().scalars(select(User).where(User.active.is_(True)).order_by(User.email)).all()
+    teams = db().scalars(
+        select(Team).options(selectinload(Team.members).selectinload(TeamMember.user))
+        .order_by(Team.key)
+    ).all()
+    return {
+        "users": users,
+        "teams": [{"key": team.key, "name": team.name, "size": len(team.members),
+                   "leads": sorted(m.user.email for m in team.members if m.lead)}
+                  for team in teams],
+        "roles": [role.value for role in Role],
+    }

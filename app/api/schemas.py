@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import INCLUDE, Schema, fields, validate
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 from sqlalchemy import select
 
 Text = fields.Raw(metadata={"description": "A string or {locale: string}", "example":
@@ -127,20 +127,70 @@ class TicketSchema(Schema):
 
 
 class TicketListArgsSchema(Schema):
-    """Filters of the ticket list."""
+    """Filters of the ticket list: repeat status, priority or form for any of several;
+    ``field.<key>=<value>`` matches a submitted field; ``q`` searches the text."""
 
-    status = fields.String(validate=validate.OneOf(["new", "open", "pending", "resolved",
-                                                    "closed"]))
-    form = fields.String()
-    cursor = fields.Integer(validate=validate.Range(min=1))
+    class Meta:
+        unknown = RAISE
+
+    queue = fields.String(validate=validate.OneOf(["mine", "teams", "unassigned", "approvals",
+                                                   "all"]), metadata={"example": "mine"})
+    status = fields.List(fields.String(validate=validate.OneOf(
+        ["new", "open", "pending", "resolved", "closed"])), validate=validate.Length(max=5))
+    priority = fields.List(fields.String(validate=validate.OneOf(
+        ["low", "normal", "high", "urgent"])), validate=validate.Length(max=4))
+    form = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                       validate=validate.Length(max=20))
+    team = fields.String(validate=validate.Length(min=1, max=64),
+                         metadata={"description": "a team key, or none"})
+    assignee = fields.String(validate=validate.Length(min=1, max=254),
+                             metadata={"description": "an email, me or none"})
+    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.String(
+        validate=validate.Length(max=500)), validate=validate.Length(max=10), metadata={
+        "description": "field.<key>=<value> query parameters, gathered"})
+    q = fields.String(validate=validate.Length(max=200), metadata={"description": "full text"})
+    sort = fields.String(load_default="newest", validate=validate.OneOf(["newest", "oldest"]))
+    cursor = fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "next_cursor of the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+    @pre_load
+    def _gather_field_filters(self, data: Any, **_kwargs: Any) -> dict[str, Any]:
+        """``field.<key>`` parameters become one ``fields`` dict; empty values are dropped
+        (a plain GET form sends every select, chosen or not); other names are refused
+        (a query location would otherwise ignore them: a typo must not list everything)."""
+        gathered: dict[str, Any] = {}
+        out: dict[str, Any] = {}
+        known = {f.data_key or name for name, f in self.fields.items()} - {"fields"}
+        unknown = [k for k in data if k not in known and not k.startswith("field.")]
+        if unknown:
+            raise ValidationError({k: ["Unknown parameter."] for k in unknown[:10]})
+        nul = [k for k in data if "\x00" in k or any("\x00" in str(v) for v in (
+            data[k] if isinstance(data[k], list) else [data[k]]))]
+        if nul:
+            raise ValidationError({k[:70]: ["Control characters are not allowed."]
+                                   for k in nul[:10]})
+        for key in data:
+            value = data[key]
+            if isinstance(value, list):
+                value = [v for v in value if v != ""]
+            if value in ("", []):
+                continue
+            if key.startswith("field."):
+                gathered[key[len("field."):]] = value
+            else:
+                out[key] = value
+        if gathered:
+            out["fields"] = gathered
+        return out
 
 
 class TicketPageSchema(Schema):
     """A page of tickets."""
 
     items = fields.List(fields.Nested(TicketSchema))
-    next_cursor = fields.Integer(allow_none=True)
+    next_cursor = fields.String(allow_none=True, metadata={
+        "description": "pass as cursor for the next page; null at the end"})
 
 
 class EventSchema(Schema):

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
-from core.people import Role, User
+from core.people import Role, TeamMember, User
 from runtime.tickets.models import Status, Ticket, TicketEvent
+from runtime.tickets.relations import TicketWatcher
 
 STAFF = frozenset({Role.ADMIN, Role.AGENT, Role.DESIGNER})
 #: Timeline entries a requester sees; the rest (branches, deliveries, tasks) is for staff.
-PUBLIC_KINDS = frozenset({"created", "comment", "assigned", "flow.finished"})
+PUBLIC_KINDS = frozenset({"created", "comment", "assigned", "flow.finished", "status",
+                          "reopened", "rated", "merged"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +27,19 @@ class TicketPage:
 
 
 def visible_tickets(viewer: User) -> Select[Ticket]:
-    """Tickets ``viewer`` may see: requesters their own; staff all of them."""
+    """Tickets ``viewer`` may see: admins all; agents those of their teams, theirs, the ones
+    not yet in any team's queue, and those they watch; everybody else their own and those
+    they watch (CC, or the requester of a duplicate merged into it)."""
     query = select(Ticket)
-    if viewer.role not in {Role.ADMIN, Role.AGENT}:
-        query = query.where(Ticket.requester_id == viewer.id)
-    return query
+    if viewer.role == Role.ADMIN:
+        return query
+    watched = select(TicketWatcher.ticket_id).where(TicketWatcher.user_id == viewer.id)
+    if viewer.role == Role.AGENT:
+        teams = select(TeamMember.team_id).where(TeamMember.user_id == viewer.id)
+        return query.where(or_(Ticket.team_id.is_(None), Ticket.team_id.in_(teams),
+                               Ticket.assignee_id == viewer.id,
+                               Ticket.requester_id == viewer.id, Ticket.id.in_(watched)))
+    return query.where(or_(Ticket.requester_id == viewer.id, Ticket.id.in_(watched)))
 
 
 def list_tickets(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask.cli import ScriptInfo
 from sqlalchemy import select
 
 from app import create_app
 from app.cli import main
-from core.people import ApiToken, Role, get_user_by_email
+from core.people import TOKEN_TOUCH_INTERVAL, ApiToken, Role, get_user_by_email
 from tests.conftest import PASSWORD, csrf_token
 
 
@@ -81,6 +83,29 @@ def test_api_token_is_stored_hashed_and_works(client, make_user, bearer, session
     digests = session.scalars(select(ApiToken.digest)).all()
     assert token not in digests and all(len(d) == 64 for d in digests)
     assert client.get("/api/v1/forms", headers=headers).status_code == 200
+
+
+def test_api_token_use_is_recorded_at_most_every_few_minutes(client, make_user, bearer,
+                                                             session):
+    """The first use stamps last_used_at; uses soon after leave it; a revoked token fails."""
+    headers = bearer(make_user(Role.DESIGNER))
+    token = session.scalars(select(ApiToken)).one()
+    assert token.last_used_at is None
+    assert client.get("/api/v1/forms", headers=headers).status_code == 200
+    session.refresh(token)
+    first = token.last_used_at
+    assert first is not None
+    assert client.get("/api/v1/forms", headers=headers).status_code == 200
+    session.refresh(token)
+    assert token.last_used_at == first
+    token.last_used_at = first - TOKEN_TOUCH_INTERVAL - timedelta(seconds=1)
+    session.commit()
+    assert client.get("/api/v1/forms", headers=headers).status_code == 200
+    session.refresh(token)
+    assert token.last_used_at > first
+    token.revoked = True
+    session.commit()
+    assert client.get("/api/v1/forms", headers=headers).status_code == 401
 
 
 def test_cookie_api_writes_need_the_csrf_header(client, make_user, login):

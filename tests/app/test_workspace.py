@@ -24,12 +24,12 @@ def _flashes(html: str) -> list[str]:
     return [html_lib.unescape(m) for m in found]
 
 
-def test_workspace_redirects_to_my_tasks(client, world, login):
-    """/workspace opens the task list."""
+def test_workspace_opens_the_queues_with_a_link_to_my_tasks(client, world, login):
+    """/workspace is the queue page (tests/app/test_queues.py); it links to my tasks."""
     login(world.approver)
     response = client.get("/workspace")
-    assert response.status_code == 302 and response.headers["Location"].endswith(
-        "/workspace/tasks")
+    assert response.status_code == 200 and 'href="/workspace/tasks"' in response.get_data(
+        as_text=True)
 
 
 def test_workspace_lists_my_tasks_with_actions(client, world, login):
