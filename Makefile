@@ -38,9 +38,10 @@ endif
 	@if [ "$(CI)" = true ] || command -v chromium >/dev/null; then npm run e2e --prefix frontend; \
 	else echo "chromium not found: skipping the designer browser tests"; fi
 
-check: install  ## lint, type check, migrations in sync with the models
+check: install  ## lint, type check (Python and TypeScript), migrations in sync with the models
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	npm run typecheck --prefix frontend
 	$(BIN)/python -c "from alembic import command; from app.migrate import alembic_config, upgrade; import tempfile, os; url='sqlite:///' + os.path.join(tempfile.mkdtemp(), 'check.db'); upgrade(url); command.check(alembic_config(url))"
 
 lint: install  ## ruff check
