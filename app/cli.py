@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -14,6 +15,7 @@ from werkzeug.serving import run_simple
 
 from app import create_app
 from app.db import db
+from app.frontend_build import MANIFEST, SOURCE, BuildError, ensure_frontend
 from app.jobs import runner_settings
 from app.mail_cli import mail_group
 from app.migrate import upgrade
@@ -37,10 +39,19 @@ def main() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @with_appcontext
 def run_command(host: str, port: int) -> None:
-    """Embedded mode: migrate, seed the demo once, serve with an in-process worker."""
+    """Embedded mode: build the frontend if needed, migrate, seed the demo once, serve with
+    an in-process worker."""
     from app.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # The overrides exist for tests, which must not delete or rebuild the real build.
+    try:
+        ensure_frontend(
+            source=Path(os.environ.get("DOCKET_FRONTEND_SOURCE") or SOURCE),
+            manifest=Path(os.environ.get("DOCKET_FRONTEND_MANIFEST") or MANIFEST),
+            echo=click.echo)
+    except BuildError as exc:
+        raise click.ClickException(str(exc)) from exc
     upgrade(app.config["DATABASE_URL"])
     session = db()
     seeded = seed_demo(session=session, only_if_empty=True)
