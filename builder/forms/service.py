@@ -60,6 +60,19 @@ def create_form(
     return FORMS.create(session=session, key=key, title=title, actor=actor, definition=definition)
 
 
+def duplicate_form(
+    *, session: Session, key: str, new_key: str, title: Any, actor: User | None
+) -> Form:
+    """A new form whose draft copies ``key``'s draft under its own key and title
+    (unpublished: requesters see it once it is published)."""
+    source = get_form(session=session, key=key)
+    form = create_form(session=session, key=new_key, title=title, actor=actor,
+                       definition=source.draft if isinstance(source.draft, dict) else None)
+    form.draft = {**form.draft, "title": form.title}
+    session.flush()
+    return form
+
+
 def update_form(
     *, session: Session, key: str, title: Any = None, revision: int | None = None
 ) -> Form:
