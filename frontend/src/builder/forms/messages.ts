@@ -1,5 +1,6 @@
 /** Texts of the forms list and the form designer, in English and Simplified Chinese. */
 import { SHARED_MESSAGES, type Catalog } from "../shared/i18n";
+import { LIST_MESSAGES } from "./listMessages";
 
 const FORMS_MESSAGES = {
   "type.text": ["Short text", "单行文本"],
@@ -222,4 +223,4 @@ const FORMS_MESSAGES = {
   "list.create": ["Create and design", "创建并设计"],
 } as const satisfies Catalog;
 
-export const MESSAGES: Catalog = { ...SHARED_MESSAGES, ...FORMS_MESSAGES };
+export const MESSAGES: Catalog = { ...SHARED_MESSAGES, ...FORMS_MESSAGES, ...LIST_MESSAGES };
