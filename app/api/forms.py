@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Response, render_template, request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import fields
+from marshmallow import Schema, fields
+from sqlalchemy import select
 
 from app.api.schemas import (
     DefinitionSchema,
@@ -27,15 +28,21 @@ from app.auth import require_roles
 from app.db import db
 from app.extensions import current_language
 from app.jobs import hand_off
+from app.messages import problem_message
 from builder.fields.values import json_hash
 from builder.forms import service
-from core.errors import Conflict
-from core.people import Role
+from builder.forms.definition import validate_definition
+from builder.forms.preview import renderable
+from builder.forms.texts import localized
+from core.errors import Conflict, InvalidDefinition, Problem
+from core.people import Role, User
 from runtime.submissions import submit_ticket
 
 blp = Blueprint("forms", __name__, url_prefix="/api/v1/forms",
                 description="Ticket forms: design, publish, submit.")
 DESIGNERS = (Role.DESIGNER,)
+#: A preview body is one definition; far below the upload-sized MAX_CONTENT_LENGTH.
+PREVIEW_MAX_BYTES = 2 * 1024 * 1024
 
 
 class FormStateSchema(FormSchema):
@@ -146,12 +153,32 @@ def publish(key: str) -> Any:
     return version, 201 if created else 200
 
 
+class PublisherSchema(Schema):
+    """Who published a version."""
+
+    email = fields.String()
+    name = fields.String()
+
+
+class VersionListItemSchema(VersionSummarySchema):
+    """A version without its documents, and who published it."""
+
+    published_by = fields.Nested(PublisherSchema, allow_none=True)
+
+
 @blp.get("/<key>/versions")
-@blp.response(200, VersionSummarySchema(many=True))
+@blp.response(200, VersionListItemSchema(many=True))
 @require_roles()
 def versions(key: str) -> Any:
-    """Every published version, oldest first."""
-    return service.list_versions(session=db(), key=key)
+    """Every published version, oldest first, with who published it."""
+    found = service.list_versions(session=db(), key=key)
+    ids = {v.published_by_id for v in found if v.published_by_id is not None}
+    people = {u.id: u for u in db().scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return [
+        {"number": v.number, "hash": v.hash, "published_at": v.published_at,
+         "published_by": people.get(v.published_by_id) if v.published_by_id else None}
+        for v in found
+    ]
 
 
 @blp.get("/<key>/versions/<int:number>")
@@ -160,6 +187,35 @@ def versions(key: str) -> Any:
 def version(key: str, number: int) -> Any:
     """One version: its definition and compiled JSON Schema."""
     return service.get_version(session=db(), key=key, number=number)
+
+
+@blp.post("/<key>/preview")
+@blp.doc(
+    requestBody={"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "description": "The draft definition being edited (any state)"}}}},
+    parameters=[{"in": "query", "name": "lang", "schema": {"enum": ["en", "zh-CN"]}}],
+)
+@blp.response(200, description="The form as requesters would see it (text/html for an "
+              "iframe srcdoc), drawn by the portal's own templates; nothing can be submitted",
+              content_type="text/html")
+@require_roles(*DESIGNERS)
+def preview(key: str) -> Any:
+    """Render a draft definition as the portal would, with the problems that stop publishing."""
+    form = service.get_form(session=db(), key=key)
+    request.max_content_length = PREVIEW_MAX_BYTES
+    body = request.get_json()  # malformed -> 400, too large -> 413
+    if not isinstance(body, dict):
+        raise InvalidDefinition([Problem("", "type", "Send a form definition (a JSON object).")])
+    definition = renderable(body)
+    lang = current_language()
+    values = {f["key"]: f["default"] for f in definition["fields"]
+              if "key" in f and "default" in f}
+    html = render_template(
+        "builder/form_preview.html", definition=definition, values=values, lang=lang,
+        title=localized(definition.get("title"), lang) or form.key,
+        problems=[(p.pointer, problem_message(p)) for p in validate_definition(body)],
+    )
+    return Response(html, mimetype="text/html")
 
 
 @blp.get("/<key>/export")
