@@ -56,6 +56,11 @@ class FormUsage:
         return sum(version.open for version in self.versions)
 
     @property
+    def version_usage(self) -> list[FormVersionUsage]:
+        """The versions (a name that plain forms lack, so serializers tell them apart)."""
+        return self.versions
+
+    @property
     def latest_version(self) -> int | None:
         """The newest published version's number, or None when never published."""
         return self.versions[-1].number if self.versions else None

@@ -1,18 +1,31 @@
 /**
  * The forms list: every form with where it stands (published version, unpublished draft
- * changes, the flow its tickets follow), and creating, importing and archiving forms.
+ * changes) and where it is used (the flow its tickets start, the open tickets of each
+ * published version), and creating, duplicating, importing and archiving forms.
  */
 import { useCallback, useEffect, useId, useMemo, useState, type FormEvent } from "react";
 import { ApiError, seg, type Api } from "../shared/api";
-import { errorMessage, localize, useI18n } from "../shared/i18n";
+import { errorMessage, localize, textIn, useI18n } from "../shared/i18n";
 import type { FormInfo } from "./Designer";
 import { slug } from "./model";
+import "./FormsList.css";
 
-interface ListedForm extends FormInfo {
+interface VersionUsage {
+  number: number;
+  open: number;
+}
+
+/** A row of GET /api/v1/forms?usage=true. */
+interface ListedForm extends Omit<FormInfo, "flow"> {
   updated_at?: string;
+  flow: { key: string; version: number; title?: unknown } | null;
+  open: number;
+  versions: VersionUsage[];
 }
 
 const KEY_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
+/** Versions shown one by one; older ones are summed up. */
+const SHOWN_VERSIONS = 4;
 
 export function FormsList({ api }: { api: Api }) {
   const { t, lang } = useI18n();
@@ -20,13 +33,14 @@ export function FormsList({ api }: { api: Api }) {
   const [error, setError] = useState("");
   const [query, setQuery] = useState("");
   const [creating, setCreating] = useState(false);
+  const [copying, setCopying] = useState<ListedForm | null>(null);
   const [notice, setNotice] = useState("");
   const searchId = useId();
 
   const load = useCallback(async () => {
     setError("");
     try {
-      setForms(await api.get<ListedForm[]>("/api/v1/forms"));
+      setForms(await api.get<ListedForm[]>("/api/v1/forms?usage=true"));
     } catch (failure) {
       setError(errorMessage(t, failure));
     }
@@ -112,12 +126,33 @@ export function FormsList({ api }: { api: Api }) {
               }}
             />
           </label>
-          <button type="button" className="btn btn-primary" onClick={() => setCreating(true)} aria-expanded={creating}>
+          <button
+            type="button"
+            className="btn btn-primary"
+            onClick={() => {
+              setCopying(null);
+              setCreating(true);
+            }}
+            aria-expanded={creating}
+          >
             + {t("list.new")}
           </button>
         </div>
       </div>
       {creating ? <CreateForm api={api} onCancel={() => setCreating(false)} /> : null}
+      {copying ? (
+        <CreateForm
+          key={copying.key}
+          api={api}
+          from={copying}
+          onCancel={() => setCopying(null)}
+          onCopied={async (copy) => {
+            setCopying(null);
+            setNotice(t("list.duplicated", { title: localize(copy.title, lang) || copy.key, key: copy.key }));
+            await load();
+          }}
+        />
+      ) : null}
       {notice ? (
         <p className="fd-notice fd-notice-success" role="status">
           {notice}
@@ -168,15 +203,11 @@ export function FormsList({ api }: { api: Api }) {
                   {form.latest_version && form.draft_changed ? (
                     <span className="badge badge-open">{t("list.changed")}</span>
                   ) : null}
-                  {form.flow ? (
-                    <span className="fl-flow">{t("designer.flow", { key: form.flow.key, n: form.flow.version })}</span>
-                  ) : (
-                    <span className="fl-flow fd-muted">{t("list.noFlow")}</span>
-                  )}
                   {form.updated_at ? (
                     <span className="fd-muted">{t("list.updated", { when: new Date(form.updated_at).toLocaleString(lang) })}</span>
                   ) : null}
                 </p>
+                <Usage form={form} />
               </div>
               <div className="fl-item-actions">
                 <a className="btn btn-secondary btn-small" href={`/builder/forms/${seg(form.key)}`}>
@@ -187,6 +218,17 @@ export function FormsList({ api }: { api: Api }) {
                     {t("list.open")}
                   </a>
                 ) : null}
+                <button
+                  type="button"
+                  className="btn btn-quiet btn-small"
+                  onClick={() => {
+                    setCreating(false);
+                    setCopying(form);
+                  }}
+                  aria-label={t("list.duplicateNamed", { title })}
+                >
+                  {t("list.duplicate")}
+                </button>
                 <button type="button" className="btn btn-danger btn-small" onClick={() => void archive(form)} aria-label={t("list.archiveNamed", { title })}>
                   {t("list.archive")}
                 </button>
@@ -199,17 +241,70 @@ export function FormsList({ api }: { api: Api }) {
   );
 }
 
-function CreateForm({ api, onCancel }: { api: Api; onCancel: () => void }) {
-  const { t } = useI18n();
-  const [en, setEn] = useState("");
-  const [zh, setZh] = useState("");
-  const [key, setKey] = useState("");
-  const [keyEdited, setKeyEdited] = useState(false);
+/** Where a form is used: the flow its new tickets start and the open tickets per version. */
+function Usage({ form }: { form: ListedForm }) {
+  const { t, lang } = useI18n();
+  const versions = form.versions ?? [];
+  const older = versions.slice(0, -SHOWN_VERSIONS);
+  const olderOpen = older.reduce((sum, version) => sum + version.open, 0);
+  return (
+    <dl className="fl-usage" aria-label={t("list.usage")}>
+      <div>
+        <dt>{t("list.startsFlow")}</dt>
+        <dd>
+          {form.flow ? (
+            <a className="fl-flow-link" href={`/builder/flows/${seg(form.flow.key)}`}>
+              {t("list.flowVersion", { title: localize(form.flow.title, lang) || form.flow.key, n: form.flow.version })}
+            </a>
+          ) : (
+            <span className="fd-muted">{t("list.noFlow")}</span>
+          )}
+        </dd>
+      </div>
+      {versions.length ? (
+        <div>
+          <dt>{form.open ? t("list.totalOpen", { open: form.open }) : t("list.noTickets")}</dt>
+          <dd>
+            <ul className="fl-version-usage">
+              {older.length ? (
+                <li className={olderOpen ? "has-open" : ""}>{t("list.olderVersions", { n: older.length })}</li>
+              ) : null}
+              {versions.slice(-SHOWN_VERSIONS).map((version) => (
+                <li key={version.number} className={version.open ? "has-open" : ""} data-version={version.number}>
+                  {t("list.versionOpen", { n: version.number, open: version.open })}
+                </li>
+              ))}
+            </ul>
+          </dd>
+        </div>
+      ) : null}
+    </dl>
+  );
+}
+
+/** Create a form, or (with `from`) duplicate one: its draft under a new key and title. */
+function CreateForm({
+  api,
+  from,
+  onCancel,
+  onCopied,
+}: {
+  api: Api;
+  from?: ListedForm;
+  onCancel: () => void;
+  onCopied?: (form: FormInfo) => void | Promise<void>;
+}) {
+  const { t, lang } = useI18n();
+  const [en, setEn] = useState(() => (from ? copyTitle(textIn(from.title, "en"), " (copy)") : ""));
+  const [zh, setZh] = useState(() => (from ? copyTitle(textIn(from.title, "zh-CN"), "（副本）") : ""));
+  const [key, setKey] = useState(from ? `${from.key}-copy`.slice(0, 64) : "");
+  const [keyEdited, setKeyEdited] = useState(Boolean(from));
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const ids = { en: useId(), zh: useId(), key: useId() };
   const effectiveKey = keyEdited ? key : slug(en).replace(/_/g, "-").slice(0, 64);
   const keyProblem = effectiveKey && !KEY_PATTERN.test(effectiveKey) ? t("list.keyInvalid") : "";
+  const heading = from ? t("list.duplicateTitle", { title: localize(from.title, lang) || from.key }) : t("list.new");
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -227,6 +322,12 @@ function CreateForm({ api, onCancel }: { api: Api; onCancel: () => void }) {
       const title: Record<string, string> = {};
       if (en.trim()) title.en = en.trim();
       if (zh.trim()) title["zh-CN"] = zh.trim();
+      if (from) {
+        const copy = await api.post<FormInfo>(`/api/v1/forms/${seg(from.key)}/duplicate`, { key: effectiveKey, title });
+        setBusy(false);
+        await onCopied?.(copy);
+        return;
+      }
       const form = await api.post<FormInfo>("/api/v1/forms", { key: effectiveKey, title });
       window.location.assign(`/builder/forms/${seg(form.key)}`);
     } catch (failure) {
@@ -242,8 +343,9 @@ function CreateForm({ api, onCancel }: { api: Api; onCancel: () => void }) {
   };
 
   return (
-    <form className="card fl-create" onSubmit={(event) => void submit(event)} noValidate>
-      <h2>{t("list.new")}</h2>
+    <form className="card fl-create" onSubmit={(event) => void submit(event)} noValidate aria-label={heading}>
+      <h2>{heading}</h2>
+      {from ? <p className="fd-muted">{t("list.duplicateIntro")}</p> : null}
       <div className="fl-create-grid">
         <div>
           <label htmlFor={ids.en} className="insp-label">{t("list.titleEn")}</label>
@@ -279,7 +381,7 @@ function CreateForm({ api, onCancel }: { api: Api; onCancel: () => void }) {
       ) : null}
       <div className="fl-create-actions">
         <button type="submit" className="btn btn-primary" disabled={busy}>
-          {t("list.create")}
+          {from ? t("list.duplicate") : t("list.create")}
         </button>
         <button type="button" className="btn btn-quiet" onClick={onCancel}>
           {t("action.cancel")}
@@ -287,4 +389,8 @@ function CreateForm({ api, onCancel }: { api: Api; onCancel: () => void }) {
       </div>
     </form>
   );
+}
+
+function copyTitle(text: string, suffix: string): string {
+  return text ? `${text}${suffix}` : "";
 }
