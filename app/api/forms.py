@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, render_template, request
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -23,6 +24,7 @@ from app.api.schemas import (
     TicketSchema,
     VersionSchema,
     VersionSummarySchema,
+    _form_flow,
 )
 from app.auth import require_roles
 from app.db import db
@@ -34,8 +36,9 @@ from builder.forms import service
 from builder.forms.definition import validate_definition
 from builder.forms.preview import renderable
 from builder.forms.texts import localized
-from core.errors import Conflict, InvalidDefinition, Problem
+from core.errors import Conflict, InvalidDefinition, PermissionDenied, Problem
 from core.people import Role, User
+from runtime.forms_usage import FormUsage, forms_with_usage
 from runtime.submissions import submit_ticket
 
 blp = Blueprint("forms", __name__, url_prefix="/api/v1/forms",
@@ -67,13 +70,58 @@ def _if_match() -> int | None:
     return int(raw)
 
 
+class FormListArgsSchema(Schema):
+    """List options."""
+
+    usage = fields.Boolean(load_default=False, metadata={
+        "description": "Add where each form is used: the flow it starts and the open tickets "
+                       "of each version (designers and admins)"})
+
+
+class FormVersionUsageSchema(Schema):
+    """A published version and how many of its tickets are still open."""
+
+    number = fields.Integer()
+    open = fields.Integer(metadata={"description": "Tickets new, open or pending"})
+
+
+class FormUsageSchema(FormStateSchema):
+    """A form; with usage=true also the flow it starts and the open tickets per version."""
+
+    flow = fields.Method("_flow", allow_none=True, metadata={
+        "description": "{key, version} (with usage=true also title) of the flow new tickets "
+                       "follow, or null"})
+    open = fields.Integer(metadata={"description": "Open tickets over all versions (usage)"})
+    versions = fields.List(fields.Nested(FormVersionUsageSchema), attribute="version_usage",
+                           metadata={"description": "Published versions, oldest first, with "
+                                                    "their open tickets (usage)"})
+
+    def _flow(self, form: Any) -> dict[str, Any] | None:
+        if isinstance(form, FormUsage):
+            return None if form.flow is None else {
+                "key": form.flow.key, "title": form.flow.title, "version": form.flow.version}
+        return _form_flow(form)
+
+
+class FormDuplicateSchema(Schema):
+    """The key and title of the copy."""
+
+    key = fields.String(required=True, metadata={"example": "refund-2"})
+    title = fields.Raw(required=True, metadata={"example": {"en": "Refund request (copy)"}})
+
+
 @blp.route("")
 class Forms(MethodView):
     @blp.doc(security=[{"bearer": []}])
-    @blp.response(200, FormStateSchema(many=True))
+    @blp.arguments(FormListArgsSchema, location="query")
+    @blp.response(200, FormUsageSchema(many=True))
     @require_roles()
-    def get(self) -> Any:
-        """List forms (not archived)."""
+    def get(self, args: dict[str, Any]) -> Any:
+        """List forms (not archived); with usage=true (designers) where each is used."""
+        if args["usage"]:
+            if current_user.role not in (*DESIGNERS, Role.ADMIN):
+                raise PermissionDenied(_("Your role may not do this."))
+            return forms_with_usage(session=db())
         return service.list_forms(session=db())
 
     @blp.arguments(FormCreateSchema)
@@ -112,6 +160,19 @@ class FormItem(MethodView):
         form = service.archive_form(session=db(), key=key)
         db().commit()
         return form
+
+
+@blp.post("/<key>/duplicate")
+@blp.arguments(FormDuplicateSchema)
+@blp.response(201, FormStateSchema)
+@require_roles(*DESIGNERS)
+def duplicate(body: dict[str, Any], key: str) -> Any:
+    """A new, unpublished form whose draft copies this form's draft (409 if the key is
+    taken)."""
+    form = service.duplicate_form(session=db(), key=key, new_key=body["key"],
+                                  title=body["title"], actor=current_user)
+    db().commit()
+    return form
 
 
 @blp.route("/<key>/draft")
