@@ -78,6 +78,18 @@ test("build, publish and fill a form", async ({ page }) => {
   await page.getByLabel("Required whenever shown").check();
   await expect(page.locator(".fd-card[data-key=destination] .fd-chip")).toHaveText("Conditional");
 
+  // The preview is the server's own rendering of the unsaved draft: the fields just added
+  // are there, and "Destination" appears when Travel is picked inside the preview.
+  await page.getByRole("button", { name: "Preview" }).click();
+  const frame = page.frameLocator("iframe.fd-preview-frame");
+  await expect(frame.getByLabel(/Reason/)).toBeVisible();
+  await expect(frame.getByLabel(/Number/)).toBeVisible();
+  await expect(frame.getByLabel(/Destination/)).toBeHidden();
+  await frame.getByLabel(/Reason/).selectOption("travel");
+  await expect(frame.getByLabel(/Destination/)).toBeVisible();
+  await expect(frame.getByRole("button", { name: "Submit request" })).toBeDisabled();
+  await page.getByRole("button", { name: "Back to editing" }).click();
+
   // A pre-filled value on the number field.
   await page.locator(".fd-card[data-key=number]").click();
   await page.getByLabel("Pre-filled value").fill("2");
@@ -93,11 +105,31 @@ test("build, publish and fill a form", async ({ page }) => {
   expect(version.definition.fields.find((f: { key: string }) => f.key === "number").default).toBe(2);
   expect(version.definition.title).toEqual({ en: "Laptop loan", "zh-CN": "笔记本借用" });
 
+  // Version 2 renames a field; the history says so, and who published.
+  await page.locator(".fd-card[data-key=destination]").click();
+  await page.getByRole("textbox", { name: "Label (English)", exact: true }).fill("Where to");
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByText("Published as version 2")).toBeVisible();
+  await page.getByRole("button", { name: "History" }).click();
+  await expect(page.locator(".fd-table tbody tr")).toHaveCount(2);
+  await expect(page.locator(".fd-table tbody tr").first()).toContainText("Dana");
+  await expect(page.locator(".fd-diff-summary")).toHaveText("Version 1 → Version 2: 2 change(s)");
+  await expect(page.locator(".fd-diff li")).toHaveText([
+    "Field “Where to”: label (English) “Destination” → “Where to”",
+    "Field “Where to”: data key destination → where_to",
+  ]);
+  await page.getByRole("button", { name: "Back to editing" }).click();
+  await page.getByLabel("Required whenever shown").uncheck();
+  await page.getByRole("button", { name: "History" }).click();
+  await page.getByRole("button", { name: "Draft vs latest" }).click();
+  await expect(page.locator(".fd-diff")).toContainText("Field “Where to”: required whenever shown Yes →");
+  await expect(page.getByText("All changes saved")).toBeVisible();
+
   // The portal shows the conditional field only for Travel.
   await page.goto("/portal/forms/laptop-loan");
-  await expect(page.getByLabel(/Destination/)).toBeHidden();
+  await expect(page.getByLabel(/Where to/)).toBeHidden();
   await page.getByLabel(/Reason/).selectOption("travel");
-  await expect(page.getByLabel(/Destination/)).toBeVisible();
+  await expect(page.getByLabel(/Where to/)).toBeVisible();
   expect(errors).toEqual([]);
 });
 
@@ -123,10 +155,20 @@ test("problems point at their field and the preview follows conditions", async (
 
   // Preview: the order number shows only for refunds.
   await page.getByRole("button", { name: "Preview" }).click();
-  const preview = page.locator(".fd-preview");
-  await expect(preview.getByLabel(/Order number/)).toHaveCount(0);
-  await preview.getByLabel(/Category/).selectOption("refund");
-  await expect(preview.getByLabel(/Order number/)).toBeVisible();
+  const frame = page.frameLocator("iframe.fd-preview-frame");
+  await expect(frame.getByLabel(/Category/)).toBeVisible();
+  await expect(frame.getByLabel(/Order number/)).toBeHidden();
+  await frame.getByLabel(/Category/).selectOption("refund");
+  await expect(frame.getByLabel(/Order number/)).toBeVisible();
+
+  // Phone width: the form inside is 390 px wide; and the form in Chinese.
+  const width = () => frame.locator("body").evaluate(() => window.innerWidth);
+  expect(await width()).toBeGreaterThan(700);
+  await page.getByRole("button", { name: "Phone (390 px)" }).click();
+  await expect.poll(width).toBe(390);
+  await page.getByRole("group", { name: "Form language" }).getByRole("button", { name: "Chinese" }).click();
+  await expect(frame.getByLabel(/类别/)).toBeVisible();
+  await expect(frame.locator("html")).toHaveAttribute("lang", "zh-CN");
   expect(errors).toEqual([]);
 });
 

@@ -1,7 +1,8 @@
 /**
  * The form designer for one form: palette, canvas and inspector around a model of the
  * draft, with undo, autosave (If-Match against the form's revision, so two designers
- * never overwrite each other silently), the server's check, publishing and a live preview.
+ * never overwrite each other silently), the server's check, publishing, a live preview drawn
+ * by the server's own form renderer, and the version history with its diff.
  */
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { ApiError, seg, type Api, type ProblemItem } from "../shared/api";
@@ -35,6 +36,7 @@ import {
   type Model,
 } from "./model";
 import { MESSAGES } from "./messages";
+import { History } from "./History";
 import { Preview } from "./Preview";
 
 export interface FormInfo {
@@ -58,7 +60,9 @@ type Notice = { kind: "success" | "error" | "info"; text: string } | null;
 
 const AUTOSAVE_MS = 1500;
 
-export function Designer({ api, formKey }: { api: Api; formKey: string }) {
+type View = "edit" | "preview" | "history";
+
+export function Designer({ api, formKey, csrf }: { api: Api; formKey: string; csrf: string }) {
   const { t, lang } = useI18n();
   const [info, setInfo] = useState<FormInfo | null>(null);
   const [loadError, setLoadError] = useState<string>("");
@@ -70,7 +74,7 @@ export function Designer({ api, formKey }: { api: Api; formKey: string }) {
   const [problems, setProblems] = useState<ProblemItem[] | null>(null);
   const [checked, setChecked] = useState<Definition | null>(null);
   const [busy, setBusy] = useState<"" | "check" | "publish">("");
-  const [preview, setPreview] = useState(false);
+  const [view, setView] = useState<View>("edit");
   const [autoKeys, setAutoKeys] = useState<Set<string>>(new Set());
   const revision = useRef<string | null>(null);
   const savedJson = useRef<string>("");
@@ -341,8 +345,16 @@ export function Designer({ api, formKey }: { api: Api; formKey: string }) {
             onClick={() => dispatch({ type: "redo" })} title={t("action.redoKey")}>
             ↷ {t("action.redo")}
           </button>
-          <button type="button" className="btn btn-secondary btn-small" aria-pressed={preview} onClick={() => setPreview(!preview)}>
-            {preview ? t("action.edit") : t("action.preview")}
+          {view !== "edit" ? (
+            <button type="button" className="btn btn-secondary btn-small" onClick={() => setView("edit")}>
+              {t("action.edit")}
+            </button>
+          ) : null}
+          <button type="button" className="btn btn-secondary btn-small" aria-pressed={view === "preview"} onClick={() => setView(view === "preview" ? "edit" : "preview")}>
+            {t("action.preview")}
+          </button>
+          <button type="button" className="btn btn-secondary btn-small" aria-pressed={view === "history"} onClick={() => setView(view === "history" ? "edit" : "history")}>
+            {t("action.history")}
           </button>
           <button type="button" className="btn btn-secondary btn-small" onClick={() => void save()} disabled={!dirty}>
             {t("action.save")}
@@ -387,7 +399,7 @@ export function Designer({ api, formKey }: { api: Api; formKey: string }) {
                     type="button"
                     className="fd-problem-link"
                     onClick={() => {
-                      setPreview(false);
+                      setView("edit");
                       if (target.kind === "field" && model.fields[target.id]) setSelection({ kind: "field", id: target.id });
                       else if (target.kind === "section") setSelection({ kind: "section", id: target.id });
                       else setSelection(null);
@@ -402,8 +414,10 @@ export function Designer({ api, formKey }: { api: Api; formKey: string }) {
           </ul>
         </details>
       ) : null}
-      {preview ? (
-        <Preview model={model} />
+      {view === "preview" ? (
+        <Preview formKey={formKey} definition={definition} csrf={csrf} />
+      ) : view === "history" ? (
+        <History api={api} formKey={formKey} draft={definition} latest={info.latest_version} />
       ) : (
         <div className="fd-main">
           <Canvas

@@ -1,6 +1,6 @@
 /**
  * How a field looks on the form, drawn inside its canvas card (inert: nothing to fill in).
- * The live preview (Preview.tsx) draws real inputs instead.
+ * The live preview (Preview.tsx) shows the server-drawn form instead.
  */
 import { localize, useI18n } from "../shared/i18n";
 import { paragraphs } from "./text";

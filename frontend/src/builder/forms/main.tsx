@@ -17,7 +17,7 @@ if (root) {
   createRoot(root).render(
     <StrictMode>
       <I18nContext.Provider value={i18n}>
-        {page.page === "designer" ? <Designer api={api} formKey={page.key} /> : <FormsList api={api} />}
+        {page.page === "designer" ? <Designer api={api} formKey={page.key} csrf={page.csrf} /> : <FormsList api={api} />}
       </I18nContext.Provider>
     </StrictMode>,
   );
