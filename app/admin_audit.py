@@ -113,12 +113,17 @@ def export() -> Response:
         writer.writerow(["id", "at", "actor", "entity", "entity_id", "action", "before",
                          "after"])
         batch: list[AuditEntry] = []
-        for entry in iter_entries(session=session, where=where):
-            batch.append(entry)
-            if len(batch) >= 500:
-                yield _flush(writer, buffer, batch, session)
-                batch = []
-        yield _flush(writer, buffer, batch, session)
+        try:
+            for entry in iter_entries(session=session, where=where):
+                batch.append(entry)
+                if len(batch) >= 500:
+                    yield _flush(writer, buffer, batch, session)
+                    batch = []
+            yield _flush(writer, buffer, batch, session)
+        finally:
+            # the request's teardown closed the session before the body was streamed; the
+            # reads above began a new transaction that nothing else would end
+            session.close()
 
     filename = f"audit-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
     return Response(stream_with_context(rows()), mimetype="text/csv",

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 import filetype
-from sqlalchemy.orm import Session
+from sqlalchemy import Text, cast, select
+from sqlalchemy.orm import Session, object_session
 
 from core.errors import InvalidSubmission, NotFound, Problem, TooLarge
-from core.people import Role, User
-from runtime.tickets.models import Attachment
+from core.people import User
+from runtime.tickets.models import Attachment, Ticket, TicketEvent
+from runtime.tickets.service import STAFF, visible_tickets
 
 #: Sniffed MIME types we accept; SVG and HTML are refused (they can carry scripts).
 ALLOWED_TYPES = {
@@ -107,12 +109,23 @@ def store_upload(
 
 
 def can_see_attachment(user: User, attachment: Attachment) -> bool:
-    """The uploader, the ticket's requester, and staff may see a file."""
-    if user.role in {Role.ADMIN, Role.AGENT}:
-        return True
+    """The uploader may see a file; so may whoever may see the ticket it is bound to; a file
+    on an internal note (never bound) only staff who may see that note's ticket."""
     if attachment.uploader_id == user.id:
         return True
-    return attachment.ticket is not None and attachment.ticket.requester_id == user.id
+    session = object_session(attachment)
+    if session is None:
+        return False
+    if attachment.ticket_id is not None:
+        return session.scalar(visible_tickets(user).with_only_columns(Ticket.id).where(
+            Ticket.id == attachment.ticket_id)) is not None
+    if user.role not in STAFF:
+        return False
+    # the note's event names the file: the id is a UUID, so a text match cannot mistake it
+    notes = select(TicketEvent.ticket_id).where(
+        TicketEvent.kind == "comment", cast(TicketEvent.payload, Text).contains(attachment.id))
+    return session.scalar(visible_tickets(user).with_only_columns(Ticket.id).where(
+        Ticket.id.in_(notes)).limit(1)) is not None
 
 
 def open_attachment(

@@ -20,7 +20,7 @@ from runtime import engine
 from runtime.flows.models import Task, TaskStatus
 from runtime.flows.runner import advance, lock_instance
 from runtime.tickets.models import Ticket, TicketEvent
-from runtime.tickets.service import get_ticket
+from runtime.tickets.service import can_see_ticket, get_ticket
 
 DECISIONS = {"approval": {"approve", "reject"}, "user_task": {"complete"}}
 
@@ -42,10 +42,12 @@ def list_tasks(*, session: Session, user: User, scope: str = "mine",
 
 
 def get_task(*, session: Session, task_id: int, user: User) -> Task:
-    """A task the user holds or may see (staff), else NotFound."""
+    """A task the user holds or handed on, or (agents, admins) one on a ticket they may see;
+    else NotFound (never reveal that it exists)."""
     task = session.get(Task, task_id)
-    if task is None or not (task.assignee_id == user.id or user.role in (Role.ADMIN,
-                                                                          Role.AGENT)):
+    if task is None or not (user.id in (task.assignee_id, task.delegated_by_id) or (
+            user.role in (Role.ADMIN, Role.AGENT)
+            and can_see_ticket(session=session, viewer=user, ticket_id=task.ticket_id))):
         raise NotFound(f"There is no task {task_id}, or you may not see it.")
     return task
 

@@ -18,6 +18,7 @@ from core.people import Role, User
 from runtime.knowledge.models import Article, ArticleStatus
 from runtime.knowledge.search import index_text, matching, query_terms
 from runtime.tickets.models import Ticket, TicketEvent
+from runtime.tickets.service import get_ticket
 
 LOCALES = ("en", "zh-CN")
 MAX_TITLE = 300
@@ -206,9 +207,7 @@ class ResolutionDraft:
 def resolution_draft(*, session: Session, viewer: User, number: int) -> ResolutionDraft:
     """The ticket's subject and its last public reply, for a new article."""
     _writer(viewer)
-    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
-    if ticket is None:
-        raise NotFound("There is no such ticket.")
+    ticket = get_ticket(session=session, viewer=viewer, number=number)
     replies = session.scalars(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
                                   TicketEvent.kind == "comment")

@@ -23,7 +23,7 @@ from runtime.flows.runner import advance
 from runtime.notifications import Kind, notify
 from runtime.tickets.models import Attachment, Ticket, TicketEvent
 from runtime.tickets.relations import TicketWatcher
-from runtime.tickets.service import STAFF
+from runtime.tickets.service import STAFF, can_see_ticket
 
 MAX_BODY = 20_000
 MAX_FILES = 10
@@ -72,7 +72,10 @@ def add_comment(*, session: Session, ticket: Ticket, author: User, body: str,
             raise PermissionDenied("You can only attach files you uploaded.")
         if not internal:  # bound files are the requester's to download; a note's stay staff's
             attachment.ticket_id = ticket.id
-    mentions = mentioned_users(session=session, body=body) if author.role in STAFF else []
+    # only colleagues who may see the ticket are told (a mention grants no access)
+    mentions = [u for u in (mentioned_users(session=session, body=body)
+                            if author.role in STAFF else [])
+                if can_see_ticket(session=session, viewer=u, ticket_id=ticket.id)]
     payload: dict[str, object] = {"body": body, "internal": internal}
     if mentions:
         payload["mentions"] = [u.email for u in mentions]

@@ -42,6 +42,12 @@ def visible_tickets(viewer: User) -> Select[Ticket]:
     return query.where(or_(Ticket.requester_id == viewer.id, Ticket.id.in_(watched)))
 
 
+def can_see_ticket(*, session: Session, viewer: User, ticket_id: int) -> bool:
+    """Whether ``viewer`` may see the ticket with this id (the rule of ``visible_tickets``)."""
+    return session.scalar(visible_tickets(viewer).with_only_columns(Ticket.id).where(
+        Ticket.id == ticket_id)) is not None
+
+
 def list_tickets(
     *, session: Session, viewer: User, status: Status | None = None, form: str | None = None,
     cursor: int | None = None, limit: int = 50,
