@@ -130,7 +130,8 @@ def ticket(number: int) -> Any:
         names=_names(session, events), staff=_staff_emails(session),
         colleagues=_staff(session), teams=list(session.scalars(select(Team).order_by(Team.name))),
         watchers=watchers(session=session, ticket=found),
-        links=changes.linked_tickets(session=session, ticket=found), survivor=survivor,
+        links=changes.linked_tickets(session=session, ticket=found, viewer=current_user),
+        survivor=survivor,
         suggestions=[] if survivor else changes.merge_suggestions(
             session=session, ticket=found, viewer=current_user),
         others=changes.requester_tickets(session=session, ticket=found, viewer=current_user),
