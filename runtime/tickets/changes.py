@@ -181,14 +181,21 @@ def merged_into(*, session: Session, ticket: Ticket) -> Ticket | None:
     return _merged_into(session, ticket)
 
 
-def linked_tickets(*, session: Session, ticket: Ticket) -> list[tuple[str, Ticket]]:
-    """(kind, other ticket) for every link from this ticket, plus tickets merged into it."""
+def linked_tickets(*, session: Session, ticket: Ticket, viewer: User | None = None
+                   ) -> list[tuple[str, Ticket]]:
+    """(kind, other ticket) for every link from this ticket, plus tickets merged into it;
+    with ``viewer``, only the other tickets they may see."""
     rows = [(str(link.kind), link.other) for link in session.scalars(
         select(TicketLink).where(TicketLink.ticket_id == ticket.id).order_by(TicketLink.id))]
     merged = session.scalars(select(Ticket).join(TicketLink, TicketLink.ticket_id == Ticket.id)
                              .where(TicketLink.other_id == ticket.id,
                                     TicketLink.kind == LinkKind.MERGED_INTO))
-    return rows + [("merged_from", t) for t in merged]
+    found = rows + [("merged_from", t) for t in merged]
+    if viewer is None or not found:
+        return found
+    seen = set(session.scalars(visible_tickets(viewer).with_only_columns(Ticket.id).where(
+        Ticket.id.in_({t.id for _kind, t in found}))))
+    return [(kind, t) for kind, t in found if t.id in seen]
 
 
 def link_tickets(*, session: Session, ticket: Ticket, actor: User, other_number: int) -> Ticket:
