@@ -292,3 +292,30 @@ test("a designer builds the refund form, a process owner its flow; tickets follo
   await page.reload();
   await expect(row.locator('[data-version="1"]')).toHaveText("v1: 2 open");
 });
+
+test("the forms list duplicates a form and shows where forms are used", async ({ page }) => {
+  const errors = failOnConsoleErrors(page);
+  await signIn(page, "designer@example.com");
+  await page.goto("/builder/forms");
+  const refund = page.locator('.fl-item[data-form="refund"]');
+  await expect(refund.locator(".fl-flow-link")).toHaveAttribute("href", "/builder/flows/refund-flow");
+  await refund.getByRole("button", { name: /^Duplicate/ }).click();
+  const dialog = page.getByRole("form", { name: /Duplicate/ });
+  await expect(dialog.getByLabel("Key", { exact: true })).toHaveValue("refund-copy");
+  await expect(dialog.getByLabel("Title (English)")).toHaveValue(/\(copy\)$/);
+  // A taken key is refused with a clear message; a free one makes the copy.
+  await dialog.getByLabel("Key", { exact: true }).fill("repair");
+  await dialog.getByRole("button", { name: "Duplicate" }).click();
+  await expect(dialog.getByRole("alert")).toContainText("repair exists already");
+  await dialog.getByLabel("Key", { exact: true }).fill("refund-copy");
+  await dialog.getByRole("button", { name: "Duplicate" }).click();
+  await expect(page.getByRole("status")).toContainText("refund-copy");
+  const copy = page.locator('.fl-item[data-form="refund-copy"]');
+  await expect(copy).toContainText("Draft, not published");
+  await expect(copy).toContainText("No flow");
+  const draft = await (await page.request.get("/api/v1/forms/refund-copy/draft")).json();
+  const source = await (await page.request.get("/api/v1/forms/refund/draft")).json();
+  expect(draft.fields).toEqual(source.fields);
+  // the browser itself logs the refused request (409); nothing else may complain
+  expect(errors.filter((text) => !text.includes("status of 409"))).toEqual([]);
+});

@@ -250,7 +250,8 @@ function Usage({ form }: { form: ListedForm }) {
   return (
     <dl className="fl-usage" aria-label={t("list.usage")}>
       <div>
-        <dt>{t("list.startsFlow")}</dt>
+        {/* without a flow the sentence says it all; the term stays for screen readers */}
+        <dt className={form.flow ? undefined : "visually-hidden"}>{t("list.startsFlow")}</dt>
         <dd>
           {form.flow ? (
             <a className="fl-flow-link" href={`/builder/flows/${seg(form.flow.key)}`}>
