@@ -113,11 +113,12 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def home_for(user: User) -> str:
-    """Where a user lands after signing in: designers in the builder, agents on their tasks."""
+    """Where a user lands after signing in: designers in the builder, agents and admins on
+    the queues, requesters in the portal."""
     if user.role == Role.DESIGNER:
         return url_for("builder.forms")
     if user.role in (Role.AGENT, Role.ADMIN):
-        return url_for("workspace.tasks")
+        return url_for("queues.index")
     return url_for("portal.index")
 
 

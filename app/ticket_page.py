@@ -37,7 +37,7 @@ from runtime.flows import tasks as task_service
 from runtime.tickets import changes
 from runtime.tickets.comments import add_comment, watchers
 from runtime.tickets.models import Attachment, Priority, Status, Ticket, TicketEvent
-from runtime.tickets.service import ticket_events
+from runtime.tickets.service import can_see_ticket, ticket_events
 
 #: Problem codes of the ticket services, in the page language.
 _CODES = {
@@ -123,12 +123,17 @@ def ticket(number: int) -> Any:
     found = _ticket(number)
     events = ticket_events(session=session, ticket=found, viewer=current_user)
     survivor = changes.merged_into(session=session, ticket=found)
+    colleagues = _staff(session)
+    # a mention reaches only someone who may see the ticket: the picker offers no one else
+    mentionable = [u for u in colleagues if u.id != current_user.id and can_see_ticket(
+        session=session, viewer=u, ticket_id=found.id)]
     return render_template(
         "workspace/ticket.html", ticket=found, definition=found.form_version.definition,
         tasks=task_service.ticket_tasks(session=session, ticket=found), events=events,
         labels=_flow_labels(session, [found.id]).get(found.id, {"nodes": {}, "edges": {}}),
         names=_names(session, events), staff=_staff_emails(session),
-        colleagues=_staff(session), teams=list(session.scalars(select(Team).order_by(Team.name))),
+        colleagues=colleagues, mentionable=mentionable,
+        teams=list(session.scalars(select(Team).order_by(Team.name))),
         watchers=watchers(session=session, ticket=found),
         links=changes.linked_tickets(session=session, ticket=found, viewer=current_user),
         survivor=survivor,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from runtime.flows.models import OutboxMessage, OutboxStatus, Task, TaskStatus
 from runtime.tickets.models import Status, Ticket
 from tests.app.test_api_tasks import _incident, world_fixture  # noqa: F401  (fixture)
-from tests.conftest import csrf_token
+from tests.conftest import PASSWORD, csrf_token
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -30,6 +30,53 @@ def test_workspace_opens_the_queues_with_a_link_to_my_tasks(client, world, login
     response = client.get("/workspace")
     assert response.status_code == 200 and 'href="/workspace/tasks"' in response.get_data(
         as_text=True)
+
+
+def test_staff_land_on_the_queues_and_others_where_they_work(client, world):
+    """After signing in (and at /), agents and admins land on the queues, designers in the
+    form builder, requesters in the portal."""
+    for user, home in ((world.approver, "/workspace"), (world.admin, "/workspace"),
+                       (world.designer, "/builder/forms"), (world.requester, "/portal")):
+        response = client.post("/login", data={
+            "email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)})
+        assert response.status_code == 302 and response.headers["Location"] == home, user.email
+        assert client.get("/").headers["Location"] == home
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/portal")})
+
+
+def _nav(html: str) -> dict[str, bool]:
+    """The header's links: label -> marked as the current page."""
+    header = html.split('<header class="site-header">', 1)[1].split("</header>", 1)[0]
+    link = r'<li><a href="[^"]*"(?: title="[^"]*")?\s*(aria-current="page")?>([^<]+)</a>'
+    links = re.findall(link, header)
+    return {label: bool(current) for current, label in links}
+
+
+def test_staff_navigation_puts_the_queues_first_and_marks_where_i_am(client, world, login):
+    """Staff see Queues, Tasks, Knowledge base and one Portal link; the ticket page belongs
+    to the queues (header and breadcrumb), the tasks page to Tasks."""
+    number = world.submit()
+    login(world.approver)
+    queue = _nav(client.get("/workspace").get_data(as_text=True))
+    assert queue == {"Queues": True, "Tasks": False, "Knowledge base": False, "Portal": False}
+    ticket = client.get(f"/workspace/tickets/{number}").get_data(as_text=True)
+    assert _nav(ticket)["Queues"] and not _nav(ticket)["Tasks"]
+    crumbs = ticket.split('class="breadcrumbs"', 1)[1].split("</nav>", 1)[0]
+    assert '<a href="/workspace">Queues</a>' in crumbs and "Tasks" not in crumbs
+    tasks = _nav(client.get("/workspace/tasks").get_data(as_text=True))
+    assert tasks["Tasks"] and not tasks["Queues"]
+    assert _nav(client.get("/portal").get_data(as_text=True))["Portal"]
+
+
+def test_admin_and_requester_navigation(client, world, login):
+    """Admins also get the builder, incidents and audit; requesters only the portal's links."""
+    login(world.admin)
+    assert list(_nav(client.get("/workspace").get_data(as_text=True))) == [
+        "Queues", "Tasks", "Knowledge base", "Forms", "Flows", "Incidents", "Audit", "Portal"]
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/portal")})
+    login(world.requester)
+    assert _nav(client.get("/portal/tickets").get_data(as_text=True)) == {
+        "New request": False, "My tickets": True, "Help articles": False}
 
 
 def test_workspace_lists_my_tasks_with_actions(client, world, login):
