@@ -191,6 +191,10 @@ def _to_user(session: Session, ticket: Ticket, email: Any) -> AssignmentResult:
 def _in_team(session: Session, ticket: Ticket, strategy: Strategy, params: Mapping[str, Any],
              data: Mapping[str, Any]) -> AssignmentResult:
     key = params.get("team")
+    if strategy == Strategy.ROUND_ROBIN and isinstance(key, str):
+        turn = session.execute(_NEXT_IN_TURN, {"team": key}).first()
+        if turn is not None:  # the usual case: one statement, no team lookup
+            return _next_in_turn(turn.team_id, turn.last_user_id, key)
     team = session.scalar(select(Team).where(Team.key == key)) if isinstance(key, str) else None
     if team is None:
         return _unchanged(ticket, f"no team with key {key!r}")
@@ -245,22 +249,26 @@ _next_member = func.coalesce(
 #: which a test holds this to). With nobody available it updates nothing.
 _NEXT_IN_TURN = (
     update(cast(Table, TeamCursor.__table__))  # Core: no ORM bookkeeping, nobody holds the row
-    .where(TeamCursor.team_id == bindparam("team"), _in_turn().correlate(TeamCursor).exists())
+    .where(TeamCursor.team_id == select(Team.id).where(Team.key == bindparam("team"))
+           .scalar_subquery(), _in_turn().correlate(TeamCursor).exists())
     .values(last_user_id=_next_member)
-    .returning(TeamCursor.last_user_id)
+    .returning(TeamCursor.team_id, TeamCursor.last_user_id)
 )
 
 
+def _next_in_turn(team_id: int, user_id: int, key: str) -> AssignmentResult:
+    return AssignmentResult(user_id, team_id, f"round robin in team {key}: next in turn")
+
+
 def _round_robin(session: Session, team: Team) -> AssignmentResult:
-    row = session.execute(_NEXT_IN_TURN, {"team": team.id}).first()
-    if row is None:  # nobody available, or the team's first turn: make its cursor, try again
-        _lock_cursor(session, team.id)
-        row = session.execute(_NEXT_IN_TURN, {"team": team.id}).first()
+    """The rare turns ``_NEXT_IN_TURN`` alone cannot take: the team's first one (no cursor
+    yet), or nobody available."""
+    _lock_cursor(session, team.id)
+    row = session.execute(_NEXT_IN_TURN, {"team": team.key}).first()
     if row is None:
         return AssignmentResult(None, team.id, f"round robin: no available member of team "
                                 f"{team.key}; queued for the team")
-    return AssignmentResult(row.last_user_id, team.id,
-                            f"round robin in team {team.key}: next in turn")
+    return _next_in_turn(row.team_id, row.last_user_id, team.key)
 
 
 def _by_field_map(session: Session, ticket: Ticket, params: Mapping[str, Any],

@@ -94,10 +94,20 @@ def choosable_kinds(user: User) -> tuple[Kind, ...]:
 
 def email_choices(*, session: Session, user: User) -> dict[Kind, bool]:
     """Per kind, whether it also goes by email (stored choice, else the role's default)."""
-    stored = dict(session.execute(select(NotificationPreference.kind, NotificationPreference.email)
-                                  .where(NotificationPreference.user_id == user.id)).all())
-    defaults = EMAIL_DEFAULTS.get(user.role, frozenset())
-    return {kind: bool(stored.get(kind, kind in defaults)) for kind in choosable_kinds(user)}
+    emailed = _email_kinds(session, [user])[user.id]
+    return {kind: kind in emailed for kind in choosable_kinds(user)}
+
+
+def _email_kinds(session: Session, users: list[User]) -> dict[int, set[Kind]]:
+    """Per user, the kinds that also go by email: one query for all of them."""
+    stored: dict[int, dict[str, bool]] = {user.id: {} for user in users}
+    for user_id, kind, email in session.execute(
+            select(NotificationPreference.user_id, NotificationPreference.kind,
+                   NotificationPreference.email)
+            .where(NotificationPreference.user_id.in_(sorted(stored)))):
+        stored[user_id][kind] = email
+    return {user.id: {kind for kind in choosable_kinds(user) if stored[user.id].get(
+        kind, kind in EMAIL_DEFAULTS.get(user.role, frozenset()))} for user in users}
 
 
 def set_email_choices(*, session: Session, user: User, email: set[str]) -> dict[Kind, bool]:
@@ -160,20 +170,28 @@ def notify(*, session: Session, users: list[User], kind: Kind, ticket: Ticket | 
            actor: User | None = None, text: str = "", payload: dict[str, Any] | None = None
            ) -> list[Notification]:
     """Tell each of ``users`` (never the actor, never twice), in-app and by email if chosen."""
+    recipients = list({u.id: u for u in users
+                       if u.active and (actor is None or u.id != actor.id)}.values())
+    return _deliver(session, [(user, kind, ticket, payload) for user in recipients],
+                    actor=actor, text=text)
+
+
+def _deliver(session: Session, notices: list[tuple[User, Kind, Ticket | None, Any]], *,
+             actor: User | None = None, text: str = "") -> list[Notification]:
+    """Write each (user, kind, ticket, payload): a notification, and the email if chosen."""
+    if not notices:
+        return []
+    # no flush here: this also runs inside a before_flush hook
+    emailed = _email_kinds(session, [user for user, *_ in notices])
     made: list[Notification] = []
-    seen: set[int] = set()
-    for user in users:
-        if user.id in seen or (actor is not None and user.id == actor.id) or not user.active:
-            continue
-        seen.add(user.id)
+    for user, kind, ticket, payload in notices:
         # by relationship: a new ticket (its flow's first steps) has no id before the flush
         note = Notification(user_id=user.id, kind=kind, ticket=ticket,
                             actor_id=actor.id if actor else None,
                             payload={"text": text[:500], **(payload or {})})
         session.add(note)
         made.append(note)
-        # no flush here: this also runs inside a before_flush hook
-        if email_choices(session=session, user=user).get(kind):
+        if kind in emailed[user.id]:
             message = mail_text(kind=kind, user=user, ticket=ticket, actor=actor, text=text)
             row = OutboxMessage(
                 instance_id=None, ticket=ticket,
@@ -213,24 +231,28 @@ def mark_read(*, session: Session, user: User, ids: list[int] | None = None,
 
 
 def _flow_notifications(session: Session, _context: Any, _instances: Any) -> None:
-    """Notice tasks and assignments the flow runner creates (see the module doc)."""
-    tasks = [o for o in session.new if isinstance(o, Task) and o.assignee_id]
-    assigned = [o for o in session.new if isinstance(o, TicketEvent) and o.kind == "assigned"
-                and (o.payload or {}).get("user_id") and o.actor_id is None]
-    if not tasks and not assigned:
+    """Notice tasks and assignments the flow runner creates (see the module doc).
+
+    One notice per person and ticket: a task that waits for someone on a ticket just
+    assigned to them says both in one ("waits for you"), not in two mails.
+    """
+    wanted: dict[tuple[int, int], tuple[int, Kind, Ticket, Any]] = {}
+    for obj in session.new:
+        if isinstance(obj, Task) and obj.assignee_id:
+            wanted[(obj.assignee_id, id(obj.ticket))] = (
+                obj.assignee_id, Kind.APPROVAL, obj.ticket, {"task": obj.key})
+    for obj in session.new:
+        if isinstance(obj, TicketEvent) and obj.kind == "assigned" and obj.actor_id is None \
+                and (user_id := (obj.payload or {}).get("user_id")):
+            wanted.setdefault((user_id, id(obj.ticket)), (user_id, Kind.ASSIGNED, obj.ticket, None))
+    if not wanted:
         return
     with session.no_autoflush:
-        for task in tasks:
-            person = session.get(User, task.assignee_id)
-            ticket = task.ticket
-            if person is not None:
-                notify(session=session, users=[person], kind=Kind.APPROVAL, ticket=ticket,
-                       payload={"task": task.key})
-        for row in assigned:
-            person = session.get(User, row.payload["user_id"])
-            ticket = row.ticket
-            if person is not None:
-                notify(session=session, users=[person], kind=Kind.ASSIGNED, ticket=ticket)
+        people = {u.id: u for u in session.scalars(
+            select(User).where(User.id.in_(sorted({n[0] for n in wanted.values()}))))}
+        _deliver(session, [(people[user_id], kind, ticket, payload)
+                           for user_id, kind, ticket, payload in wanted.values()
+                           if user_id in people and people[user_id].active])
 
 
 event.listen(Session, "before_flush", _flow_notifications)

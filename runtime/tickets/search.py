@@ -131,15 +131,17 @@ def match_clause(session: Session, q: str) -> ColumnElement[bool] | None:
     return Ticket.id.in_(matched)
 
 
-def _write_documents(session: Session, tickets: list[Ticket]) -> None:
-    """Create or rebuild the search rows of these tickets (subject, data and comments).
+def _write_documents(session: Session, tickets: list[Ticket], *, new: bool = False) -> None:
+    """Create or rebuild the search rows of these tickets (subject, data and comments);
+    ``new``: tickets this flush inserted, which have neither a search row nor comments yet.
 
     Plain statements on the flush's connection: the listener must not change the session.
     """
     table: Table = TicketSearch.__table__  # type: ignore[assignment]
     conn = session.connection()
     ids = [t.id for t in tickets]
-    existing = set(conn.scalars(select(table.c.ticket_id).where(table.c.ticket_id.in_(ids))))
+    existing = set() if new else set(conn.scalars(
+        select(table.c.ticket_id).where(table.c.ticket_id.in_(ids))))
     comments: dict[int, list[str]] = {}
     if existing:
         for ticket_id, payload in conn.execute(
@@ -162,11 +164,13 @@ def _write_documents(session: Session, tickets: list[Ticket]) -> None:
 @event.listens_for(Session, "after_flush")
 def _keep_documents(session: Session, _context: UOWTransaction) -> None:
     """After each flush: new or edited tickets get their document, comments add words."""
-    changed = [obj for obj in session.new if isinstance(obj, Ticket)]
-    changed += [obj for obj in session.dirty if isinstance(obj, Ticket) and _text_changed(obj)]
-    if changed:
-        _write_documents(session, changed)
-    done = {t.id for t in changed}
+    created = [obj for obj in session.new if isinstance(obj, Ticket)]
+    edited = [obj for obj in session.dirty if isinstance(obj, Ticket) and _text_changed(obj)]
+    if created:
+        _write_documents(session, created, new=True)
+    if edited:
+        _write_documents(session, edited)
+    done = {t.id for t in created + edited}
     table: Table = TicketSearch.__table__  # type: ignore[assignment]
     for obj in session.new:
         if isinstance(obj, TicketEvent) and obj.kind == "comment" and obj.ticket_id not in done \

@@ -36,3 +36,31 @@ def test_deciding_hands_the_next_task_on_with_a_notification(world, session):
                              decision="approve")
     session.commit()
     assert Kind.APPROVAL in _kinds(session, world.worker)
+
+
+def test_a_ticket_and_its_task_for_the_same_agent_make_one_notice(client, session):
+    """The demo's small refund: round robin gives the ticket to an agent and the flow's task
+    waits for the same agent. They hear about it once (one notification, one email), not
+    once for the assignment and again for the task."""
+    from app.demo import seed_demo
+    from core.people import get_user_by_email, issue_token
+    from runtime.tickets.models import Ticket
+
+    seed_demo(session=session, only_if_empty=False)
+    requester = get_user_by_email(session=session, email="requester@example.com")
+    token = issue_token(session=session, user=requester)
+    session.commit()
+    number = client.post("/api/v1/forms/refund/submissions", headers={
+        "Authorization": f"Bearer {token}"}, json={"data": {
+            "category": "refund", "order_id": "OD12345678", "amount": 20,
+            "description": "Broken on arrival", "email": "riley@example.com",
+            "confirm": True}}).json["number"]
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    notes = session.scalars(select(Notification).where(
+        Notification.ticket_id == ticket.id)).all()
+    assert [(n.user_id, n.kind) for n in notes] == [(ticket.assignee_id, Kind.APPROVAL)]
+    assert notes[0].payload["task"].startswith("task:handle:")
+    mails = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.ticket_id == ticket.id,
+        OutboxMessage.effect_key.startswith("notification:"))).all()
+    assert len(mails) == 1 and "waits for you" in mails[0].payload["subject"]
