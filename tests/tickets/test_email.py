@@ -16,6 +16,7 @@ from app.mail_cli import mail_group
 from runtime.flows.models import OutboxMessage, OutboxStatus
 from runtime.flows.outbox import RunnerSettings, configure, deliver_message
 from runtime.inbound import Rejected, ingest_message, reply_address, signature
+from runtime.notifications import Kind, Notification, set_email_choices
 from runtime.tickets.comments import add_comment
 from runtime.tickets.models import TicketEvent
 from tests.outbound.conftest import free_port
@@ -154,3 +155,35 @@ def test_cli_mail_ingest_reads_stdin(app, desk, tmp_path: Path):
     bad = runner.invoke(mail_group, ["ingest"], input=_message(
         sender="other@example.com", to=to, body="Forged"))
     assert bad.exit_code == 65 and "neither the requester" in bad.stderr
+
+
+def test_mention_email_reaches_the_colleague_by_smtp_unless_they_turned_it_off(desk, smtp):
+    """An @mention in an internal note mails the colleague (agents get mention emails by
+    default) with the note and a link to the staff page, never the requester; once the
+    colleague turns mention emails off, the next mention is in the app only."""
+    inbox, _port = smtp
+    s, ticket = desk.session, desk.new_ticket()
+    add_comment(session=s, ticket=ticket, author=desk.agent, internal=True,
+                body="@[Bob Wu] the toner looks wrong to me.")
+    s.commit()
+    [row] = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "email"))
+    assert deliver_message(row.id) == "delivered"
+    sent = inbox.parsed(0)
+    assert sent["To"] == "bob@example.com"
+    assert sent["Subject"] == f"Ann Lee mentioned you on ticket #{ticket.number}"
+    text = sent.get_content()
+    assert "the toner looks wrong to me." in text
+    assert f"/workspace/tickets/{ticket.number}" in text and "/portal/" not in text
+
+    set_email_choices(session=s, user=desk.colleague,
+                      email={Kind.ASSIGNED.value, Kind.APPROVAL.value})
+    add_comment(session=s, ticket=ticket, author=desk.agent, internal=True,
+                body="@bob@example.com never mind, it is fine.")
+    s.commit()
+    assert s.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.kind == "email")) == 1  # no second email
+    notes = s.scalars(select(Notification.kind).where(
+        Notification.user_id == desk.colleague.id)).all()
+    assert notes == [Kind.MENTIONED, Kind.MENTIONED]  # both reached the app
+    assert [envelope.rcpt_tos for envelope, _session in inbox.messages] == [
+        ["bob@example.com"]]  # the requester got nothing for either note
