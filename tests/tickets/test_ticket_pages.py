@@ -195,6 +195,36 @@ def test_merge_on_the_page_goes_to_the_survivor(client, desk, login, session):
 
 # --- portal ---------------------------------------------------------------------------------
 
+def test_portal_reply_with_a_file_reaches_the_staff_page(client, desk, login, session):
+    """The requester answers with a photo: the comment and the file are on the ticket for
+    staff too; a file of a refused type is explained and nothing is kept."""
+    ticket = desk.new_ticket()
+    login(desk.requester)
+    page = f"/portal/tickets/{ticket.number}"
+    before = _event_count(session, ticket)
+    refused = client.post(f"{page}/reply", data={
+        "csrf_token": csrf_token(client, page), "body": "Here is the log.",
+        "files": (io.BytesIO(b"MZ\x90\x00binary"), "tool.exe")},
+        content_type="multipart/form-data")
+    assert refused.status_code == 302
+    assert "flash-error" in client.get(page).get_data(as_text=True)
+    assert _event_count(session, ticket) == before
+    assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+    sent = client.post(f"{page}/reply", data={
+        "csrf_token": csrf_token(client, page), "body": "Photo of the jam attached.",
+        "files": (io.BytesIO(PNG), "jam.png")}, content_type="multipart/form-data")
+    assert sent.status_code == 302
+    assert "Your reply was added." in client.get(page).get_data(as_text=True)
+    attachment = session.scalar(select(Attachment).where(Attachment.name == "jam.png"))
+    assert attachment is not None and attachment.ticket_id == ticket.id
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/portal")})
+    login(desk.agent)
+    staff = client.get(f"/workspace/tickets/{ticket.number}").get_data(as_text=True)
+    assert "Photo of the jam attached." in staff and "jam.png" in staff
+    with client.get(f"/api/v1/attachments/{attachment.id}") as download:
+        assert download.status_code == 200 and download.data == PNG
+
+
 def test_portal_rate_once_and_reopen(client, desk, login, session):
     """After resolution the requester rates once (a second try is refused) and reopens."""
     ticket = desk.new_ticket()
