@@ -297,8 +297,10 @@ test("the forms list duplicates a form and shows where forms are used", async ({
   const errors = failOnConsoleErrors(page);
   await signIn(page, "designer@example.com");
   await page.goto("/builder/forms");
+  // the repair form: the flows spec rebinds the refund form when the specs share a server
+  await expect(page.locator('.fl-item[data-form="repair"]').locator(".fl-flow-link"))
+    .toHaveAttribute("href", "/builder/flows/repair-flow");
   const refund = page.locator('.fl-item[data-form="refund"]');
-  await expect(refund.locator(".fl-flow-link")).toHaveAttribute("href", "/builder/flows/refund-flow");
   await refund.getByRole("button", { name: /^Duplicate/ }).click();
   const dialog = page.getByRole("form", { name: /Duplicate/ });
   await expect(dialog.getByLabel("Key", { exact: true })).toHaveValue("refund-copy");
