@@ -161,7 +161,7 @@ def _queue_condition(scope: Scope, queue: Queue) -> ColumnElement[bool]:
         return Ticket.assignee_id.is_(None)
     if queue is Queue.APPROVALS:
         return Ticket.id.in_(select(Task.ticket_id).where(
-            Task.assignee_id == me, Task.status == TaskStatus.OPEN))
+            Task.assignee_id == me, Task.status == TaskStatus.OPEN, Task.kind == "approval"))
     return true()
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, select
 
 from core.people import Role
+from runtime.flows import tasks as task_service
 from runtime.tickets.models import Priority, Status, TicketEvent
 from runtime.tickets.saved_views import SavedView
 from tests.app.test_api_tasks import world_fixture  # noqa: F401  (fixture)
@@ -275,13 +276,20 @@ def test_saved_view_of_someone_else_is_not_found(client, login, desk, session):
     assert session.get(SavedView, other.id) is not None
 
 
-def test_approvals_queue_lists_tickets_waiting_for_my_approval(client, world, login):
-    """A ticket whose approval task I hold is in 'Waiting for my approval' with a count."""
+def test_approvals_queue_lists_tickets_waiting_for_my_approval(client, world, login, session):
+    """A ticket whose approval task I hold is in 'Waiting for my approval' with a count;
+    a user task (work, not a decision) is not."""
     number = world.submit()
     login(world.approver)
     html = client.get("/workspace?queue=approvals").get_data(as_text=True)
     assert _rows(html) == [number]
     assert re.search(r'data-queue="approvals">1<', html)
+    task_service.decide_task(session=session, task_id=world.open_task(number).id,
+                             user=world.approver, decision="approve")
+    session.commit()  # the worker's user task is open now
+    login(world.worker)
+    html = client.get("/workspace?queue=approvals").get_data(as_text=True)
+    assert _rows(html) == [] and re.search(r'data-queue="approvals">0<', html)
 
 
 
