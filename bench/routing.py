@@ -12,8 +12,10 @@ bench/submissions.py (their code is reused). Two forms with the identical refund
 Both servers get ``REDIS_URL`` (an empty Redis database, ``BENCH_REDIS_URL``, emptied again at
 the end): after the commit ``app.jobs.hand_off`` enqueues the ticket's outbox rows, as in
 production; no worker runs, so nothing is delivered. Rounds alternate the sides. Checks: every
-response 201; side ``flow`` created one instance, one task and one outbox row per ticket, the
-row was handed to Redis (one job per row in the queue) and round robin spread tickets evenly.
+response 201; side ``flow`` created one instance, one task and two outbox rows per ticket (the
+notify step's mail, and the notification mail to the agent the ticket and its task went to),
+the rows were handed to Redis (one job per row in the queue) and round robin spread tickets
+evenly.
 
     .venv/bin/python bench/routing.py [--quick] [--clients 4] [--requests 3000]
 """
@@ -157,7 +159,7 @@ def main() -> int:
         enqueued = queued if form == ROUTED else 0
         expected = side.warmup_ok + side.load.statuses[201]
         per_ticket = (instances, tasks, outbox, enqueued) == \
-            ((tickets,) * 4 if form == ROUTED else (0, 0, 0, 0))
+            ((tickets, tickets, 2 * tickets, 2 * tickets) if form == ROUTED else (0, 0, 0, 0))
         ok = side.load.statuses[201] == len(side.load.latencies) and tickets == expected \
             and per_ticket
         print(f"{side.name}: statuses {dict(side.load.statuses)}; tickets {tickets} vs 201s "
