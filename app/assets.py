@@ -28,6 +28,7 @@ from markupsafe import Markup, escape
 
 from app.extensions import current_language
 from builder.conditions import visible_ids, visible_keys
+from builder.forms.definition import display_sections
 from builder.forms.texts import localized
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,7 @@ def init_assets(app: Flask) -> None:
     app.jinja_env.globals.update(
         vite_asset=vite_asset,
         localized=localized,
+        display_sections=display_sections,
         visible_ids=visible_ids,
         visible_keys=visible_keys,
     )

@@ -279,3 +279,27 @@ def compile_schema(definition: Mapping[str, Any]) -> dict[str, Any]:
 def definition_hash(definition: Mapping[str, Any]) -> str:
     """SHA-256 hex digest of the canonical JSON of ``definition``."""
     return json_hash(definition)
+
+
+def display_sections(definition: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The fields in display order, as ``[{"section": section or None, "fields": [...]}]``:
+    the layout's sections with the fields they name (each field once), then a section-less
+    part with the fields no section placed. The portal form and the designer's preview both
+    draw from this."""
+    fields = definition.get("fields") or []
+    by_id = {f.get("id"): f for f in fields}
+    placed: set[Any] = set()
+    parts: list[dict[str, Any]] = []
+    for section in definition.get("layout") or []:
+        if section.get("type") != "section":
+            continue
+        members = []
+        for fid in section.get("children") or []:
+            if fid in by_id and fid not in placed:
+                members.append(by_id[fid])
+                placed.add(fid)
+        parts.append({"section": section, "fields": members})
+    rest = [f for f in fields if f.get("id") not in placed]
+    if rest:
+        parts.append({"section": None, "fields": rest})
+    return parts
