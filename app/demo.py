@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 
 from builder.flows import service as flows
 from builder.forms import service as forms
+from builder.statuses import TicketStatus
 from core.errors import NotFound
 from core.people import Role, Team, TeamMember, User, create_team, create_user
+from runtime.tickets.statuses import create_status
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMS_DIR = ROOT / "builder" / "forms" / "demo"
@@ -23,6 +25,12 @@ DEMO_TEAMS = [
     ("repair-east", "Repair east", ("agent1@example.com",)),
     ("repair-south", "Repair south", ("agent2@example.com",)),
     ("repair-west", "Repair west", ("agent2@example.com",)),
+]
+#: Custom statuses (key, category, labels), after each category's own status.
+DEMO_STATUSES = [
+    ("in_progress", "open", {"en": "In progress", "zh-CN": "进行中"}),
+    ("waiting_customer", "pending", {"en": "Waiting for customer", "zh-CN": "等待客户回复"}),
+    ("waiting_parts", "pending", {"en": "Waiting for parts", "zh-CN": "等待配件"}),
 ]
 DEMO_PASSWORD = "docket-demo"
 #: (email, role, name)
@@ -54,6 +62,9 @@ def seed_demo(*, session: Session, only_if_empty: bool) -> bool:
         for email in members:
             if users[email].id not in present:
                 session.add(TeamMember(team=team, user=users[email], lead=key == "after-sales"))
+    for key, category, label in DEMO_STATUSES:
+        if session.get(TicketStatus, key) is None:
+            create_status(session=session, key=key, category=category, label=label)
     session.flush()
     designer = users["designer@example.com"]
     for service, folder in ((forms.FORMS, FORMS_DIR), (flows.FLOWS, FLOWS_DIR)):

@@ -222,6 +222,7 @@ def register_models() -> None:
     """The audited models: tickets, definitions, people (and knowledge articles)."""
     from builder.flows.models import Flow, FlowBinding, FlowVersion
     from builder.forms.models import Form, FormVersion
+    from builder.statuses import TicketStatus
     from core.people import Team, TeamMember, User
     from runtime.knowledge.models import Article
     from runtime.tickets.models import Ticket
@@ -235,6 +236,7 @@ def register_models() -> None:
     audit_model(FlowBinding, "flow_binding", lambda v: v.get("form_id"))
     audit_model(User, "user", lambda v: v.get("id"))
     audit_model(Team, "team", lambda v: v.get("key"))
+    audit_model(TicketStatus, "ticket_status", lambda v: v.get("key"))
     audit_model(TeamMember, "team_member",
                 lambda v: f"{v.get('team_id')}:{v.get('user_id')}")
 

@@ -26,6 +26,7 @@ from builder.flows.definition import bound_form_key, validate_flow
 from builder.flows.models import Flow, FlowBinding, FlowVersion
 from builder.flows.nodes import FlowReferences
 from builder.forms.models import Form, FormVersion
+from builder.statuses import TicketStatus
 from core.errors import InvalidDefinition, NotFound, Problem
 from core.people import Role, Team, User
 
@@ -59,7 +60,7 @@ def form_field_keys(definition: Any) -> set[str]:
 
 def flow_references(*, session: Session) -> FlowReferences:
     """What flows may refer to: live forms (fields of their latest published version, else
-    of their draft), active users' emails, team keys and role names."""
+    of their draft), active users' emails, team keys, role names and active statuses."""
     forms: dict[str, set[str]] = {}
     for form in session.scalars(select(Form).where(Form.archived.is_(False))):
         latest = session.scalar(
@@ -72,6 +73,8 @@ def flow_references(*, session: Session) -> FlowReferences:
         users=set(session.scalars(select(User.email).where(User.active.is_(True)))),
         teams=set(session.scalars(select(Team.key))),
         roles={role.value for role in Role},
+        statuses=dict(session.execute(select(TicketStatus.key, TicketStatus.category).where(
+            TicketStatus.active.is_(True))).all()),
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from builder.flows.models import FlowVersion
 from builder.forms.texts import localized
+from builder.statuses import TicketStatus
 from core.clock import utcnow
 from core.people import User
 from runtime import engine
@@ -35,6 +36,7 @@ from runtime.flows.models import (
     Timer,
 )
 from runtime.tickets.models import Priority, Status, Ticket, TicketEvent
+from runtime.tickets.statuses import set_status
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,7 @@ def start_flow(*, session: Session, ticket: Ticket, version_id: int, digest: str
         state, effects = engine.start(definition, _context(session, ticket, now))
         instance = FlowInstance(ticket=ticket, flow_version_id=version_id, state=state)
         session.add(instance)
-        _apply(session, instance, ticket, effects, now)
+        _apply(session, instance, ticket, effects, now, definition)
     return instance
 
 
@@ -116,7 +118,7 @@ def advance(*, session: Session, instance_id: int, event: engine.Event,
     if state is instance.state:
         return []  # the event answered nothing (a duplicate or a stale one)
     instance.state = state
-    _apply(session, instance, ticket, effects, now)
+    _apply(session, instance, ticket, effects, now, definition)
     return effects
 
 
@@ -165,8 +167,31 @@ def _persist(session: Session, instance: FlowInstance) -> None:
         session.flush()
 
 
+def _end_status(definition: dict[str, Any], node_id: str) -> str | None:
+    """The custom status an end node names (``data.status``), if any."""
+    for node in definition.get("nodes", []):
+        if node.get("id") == node_id:
+            return (node.get("data") or {}).get("status")
+    return None
+
+
+def _flow_status(session: Session, ticket: Ticket, value: str,
+                 fallback: Status | None) -> bool:
+    """Set the status a flow names; a status deactivated since the flow was published lands
+    on its category's default, an unknown one on ``fallback`` (or changes nothing)."""
+    known = session.get(TicketStatus, value)
+    if known is not None and not known.active:
+        value = known.category
+    elif known is None and value not in set(Status):
+        if fallback is None:
+            log.warning("ticket %s: the flow names no known status %r", ticket.number, value)
+            return False
+        value = fallback
+    return set_status(session=session, ticket=ticket, value=value) is not None
+
+
 def _apply(session: Session, instance: FlowInstance, ticket: Ticket,
-           effects: list[engine.Effect], now: datetime) -> None:
+           effects: list[engine.Effect], now: datetime, definition: dict[str, Any]) -> None:
     """Carry out the engine's effects inside the current transaction."""
     directory = DbDirectory(session, ticket.requester)
     for effect in effects:
@@ -205,9 +230,8 @@ def _apply(session: Session, instance: FlowInstance, ticket: Ticket,
                     .values(cancelled=True).execution_options(synchronize_session=False))
             case engine.SetTicket():
                 changes: dict[str, Any] = {}
-                if effect.status:
-                    ticket.status = Status(effect.status)
-                    changes["status"] = effect.status
+                if effect.status and _flow_status(session, ticket, effect.status, None):
+                    changes.update(status=str(ticket.status), status_key=ticket.status_key)
                 if effect.priority:
                     ticket.priority = Priority(effect.priority)
                     changes["priority"] = effect.priority
@@ -251,9 +275,12 @@ def _apply(session: Session, instance: FlowInstance, ticket: Ticket,
                             {"en": "Please decide on the approval task.",
                              "zh-CN": "请处理该审批任务。"})
             case engine.Finish():
-                ticket.status = OUTCOME_STATUS.get(effect.outcome, Status.RESOLVED)
+                category = OUTCOME_STATUS.get(effect.outcome, Status.RESOLVED)
+                _flow_status(session, ticket, _end_status(definition, effect.node) or category,
+                             category)
                 _event(session, ticket, "flow.finished",
-                       {"node": effect.node, "outcome": effect.outcome})
+                       {"node": effect.node, "outcome": effect.outcome,
+                        "status_key": ticket.status_key})
                 if effect.final:
                     instance.status = InstanceStatus.ENDED
     session.flush()

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.errors import DocketError, InvalidSubmission, Problem
 from runtime.tickets.changes import UNSET, update_ticket
-from runtime.tickets.models import Priority, Status, Ticket
+from runtime.tickets.models import Priority, Ticket
 from runtime.tickets.queries import Scope, scoped_tickets
 
 MAX_BULK = 200
@@ -26,11 +26,12 @@ MAX_BULK = 200
 @dataclass(frozen=True, slots=True)
 class BulkChange:
     """What to change; None leaves a property as it is. ``assignee`` is an email, ``me`` or
-    ``none`` (unassign); ``team`` a team key or ``none``."""
+    ``none`` (unassign); ``team`` a team key or ``none``; ``status`` a category or a custom
+    status key."""
 
     assignee: str | None = None
     team: str | None = None
-    status: Status | None = None
+    status: str | None = None
     priority: Priority | None = None
 
 

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from builder.forms.texts import localized
+from builder.statuses import TicketStatus
 from core.clock import utcnow
 from core.errors import Conflict, IllegalTransition, InvalidSubmission, PermissionDenied, Problem
 from core.people import Role, Team, TeamMember, User, get_user_by_email
@@ -25,6 +27,7 @@ from runtime.tickets.comments import watchers
 from runtime.tickets.models import Priority, Status, Ticket, TicketEvent
 from runtime.tickets.relations import LinkKind, TicketLink, TicketRating, TicketWatcher
 from runtime.tickets.service import STAFF, get_ticket, visible_tickets
+from runtime.tickets.statuses import resolve_status, set_status
 
 #: Days after resolution during which the requester may reopen (the app may override).
 REOPEN_DAYS = 7
@@ -78,13 +81,13 @@ def update_ticket(*, session: Session, ticket: Ticket, actor: User,
     _check_revision(ticket, expected_revision)
     now = now or utcnow()
     problems: list[Problem] = []
-    new_status = new_priority = None
+    new_status: TicketStatus | None = None
+    new_priority = None
     if status is not None:
         try:
-            new_status = Status(status)
-        except ValueError:
-            problems.append(Problem("/status", "enum", "Choose new, open, pending, resolved "
-                                    "or closed."))
+            new_status = resolve_status(session=session, value=status)
+        except InvalidSubmission as exc:
+            problems += exc.problems
     if priority is not None:
         try:
             new_priority = Priority(priority)
@@ -92,7 +95,8 @@ def update_ticket(*, session: Session, ticket: Ticket, actor: User,
             problems.append(Problem("/priority", "enum", "Choose low, normal, high or urgent."))
     if problems:
         raise InvalidSubmission(problems)
-    if ticket.status == Status.CLOSED and new_status not in (None, Status.CLOSED, Status.OPEN):
+    if ticket.status == Status.CLOSED and new_status is not None and new_status.category not in (
+            Status.CLOSED, Status.OPEN):
         raise IllegalTransition(f"Ticket #{ticket.number} is closed; reopen it first.")
     if _merged_into(session, ticket) is not None and (new_status or assignee is not UNSET):
         raise IllegalTransition(f"Ticket #{ticket.number} was merged; work on the other one.")
@@ -119,17 +123,16 @@ def update_ticket(*, session: Session, ticket: Ticket, actor: User,
         if ticket.assignee is not None and ticket.assignee_id != before_user:
             told.append(([ticket.assignee], Kind.ASSIGNED, ""))
         if new_status is None and ticket.status == Status.NEW and ticket.assignee_id:
-            new_status = Status.OPEN
-    status_changed = new_status is not None and new_status != ticket.status
+            new_status = resolve_status(session=session, value=Status.OPEN)
+    status_changed = new_status is not None and new_status.key != ticket.status_key
     priority_changed = new_priority is not None and new_priority != ticket.priority
     if not (user_changed or team_changed or status_changed or priority_changed):
         return ticket  # nothing to change: no event, no new revision
-    if new_status is not None and status_changed:
-        before = ticket.status
-        ticket.status = new_status
-        _event(session, ticket, "status", actor, **{"from": str(before), "to": str(new_status)})
+    if new_status is not None and (change := set_status(
+            session=session, ticket=ticket, value=new_status.key)):
+        _event(session, ticket, "status", actor, **change.payload())
         told.append(([ticket.requester, *watchers(session=session, ticket=ticket)], Kind.REPLY,
-                     f"Status: {new_status}"))
+                     f"Status: {localized(new_status.label, 'en')}"))
     if new_priority is not None and priority_changed:
         before_priority = ticket.priority
         ticket.priority = new_priority
@@ -297,10 +300,10 @@ def merge_ticket(*, session: Session, ticket: Ticket, actor: User, into_number: 
                                 created_at=row.created_at, payload={
                                     **row.payload, "merged_from": ticket.number}))
         copied += 1
-    before = ticket.status
-    ticket.status = Status.CLOSED
+    change = set_status(session=session, ticket=ticket, value=Status.CLOSED)
     ticket.updated_at = utcnow()
-    _event(session, ticket, "merged", actor, into=target.number, **{"from": str(before)})
+    _event(session, ticket, "merged", actor, into=target.number,
+           **(change.payload() if change else {"from": str(ticket.status)}))
     _event(session, target, "merged_from", actor, number=ticket.number, comments=copied)
     if ticket.requester_id != target.requester_id and session.get(
             TicketWatcher, (target.id, ticket.requester_id)) is None:
@@ -345,10 +348,10 @@ def reopen_ticket(*, session: Session, ticket: Ticket, actor: User, reason: str 
     if not can_reopen(session=session, ticket=ticket, now=now, days=days):
         raise IllegalTransition(f"This ticket was resolved more than {days} days ago; "
                                 f"please submit a new request.")
-    ticket.status = Status.OPEN
+    change = set_status(session=session, ticket=ticket, value=Status.OPEN)
     ticket.updated_at = now or utcnow()
     _event(session, ticket, "reopened", actor, reason=reason[:2000],
-           **{"from": "resolved", "to": "open"})
+           **(change.payload() if change else {"from": "resolved", "to": "open"}))
     session.flush()
     if ticket.assignee is not None:
         notify(session=session, users=[ticket.assignee], kind=Kind.REPLY, ticket=ticket,

@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from builder.forms.models import Form
+from builder.statuses import TicketStatus
 from core.errors import InvalidSubmission, Problem
 from core.people import Role, Team, TeamMember, User
 from runtime.flows.models import Task, TaskStatus
@@ -55,6 +56,7 @@ OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
 COUNT_CAP = 10_000
 MAX_LIMIT = 200
 _FIELD_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+_CATEGORIES = frozenset(s.value for s in Status)
 _OPEN_SQL = Ticket.status.in_([s.value for s in OPEN_STATUSES])
 
 # The indexes queues need (migration 0005): open work per assignee, per team, unassigned
@@ -96,11 +98,12 @@ class Sort(enum.StrEnum):
 class TicketFilters:
     """What a person asked for; names (team key, email, form key) as they typed them.
 
-    ``statuses`` None means any status; ``assignee`` is an email, ``me`` or ``none``.
+    ``statuses`` None means any status, else categories (each with all its statuses) and
+    custom status keys; ``assignee`` is an email, ``me`` or ``none``.
     """
 
     queue: Queue = Queue.ALL
-    statuses: tuple[Status, ...] | None = None
+    statuses: tuple[str, ...] | None = None
     priorities: tuple[Priority, ...] = ()
     forms: tuple[str, ...] = ()
     team: str | None = None
@@ -189,7 +192,7 @@ def _apply_filters(session: Session, scope: Scope, filters: TicketFilters,
                    query: Select[Ticket]) -> Select[Ticket]:
     """Narrow ``query`` by the filters; names that do not exist are a 422 with a message."""
     if filters.statuses is not None:
-        query = query.where(Ticket.status.in_([s.value for s in filters.statuses]))
+        query = query.where(_status_condition(session, filters.statuses))
     if filters.priorities:
         query = query.where(Ticket.priority.in_([p.value for p in filters.priorities]))
     if filters.forms:
@@ -229,6 +232,22 @@ def _apply_filters(session: Session, scope: Scope, filters: TicketFilters,
         if match is not None:
             query = query.where(match)
     return query
+
+
+def _status_condition(session: Session, wanted: tuple[str, ...]) -> ColumnElement[bool]:
+    """Categories match on the indexed category column; a custom status adds its category
+    there too (so the same indexes serve) and narrows by key."""
+    categories = sorted({str(s) for s in wanted if s in _CATEGORIES})
+    keys = sorted({s for s in wanted if s not in _CATEGORIES})
+    if not keys:
+        return Ticket.status.in_(categories)
+    found = dict(session.execute(select(TicketStatus.key, TicketStatus.category).where(
+        TicketStatus.key.in_(keys))).all())
+    if missing := [k for k in keys if k not in found]:
+        raise _unknown("/status", f"There is no status {missing[0]!r}.", missing[0])
+    by_key = Ticket.status_key.in_(keys)
+    return and_(Ticket.status.in_(sorted(set(categories) | set(found.values()))),
+                or_(Ticket.status.in_(categories), by_key) if categories else by_key)
 
 
 def field_condition(key: str, value: str) -> ColumnElement[bool]:
@@ -295,7 +314,8 @@ def _page(session: Session, query: Select[Ticket], sort: Sort, cursor: str | Non
     order = (Ticket.created_at.desc(), Ticket.id.desc()) if sort is Sort.NEWEST else (
         Ticket.created_at.asc(), Ticket.id.asc())
     query = query.options(joinedload(Ticket.assignee), joinedload(Ticket.team),
-                          joinedload(Ticket.requester), selectinload(Ticket.attachments))
+                          joinedload(Ticket.requester), joinedload(Ticket.custom_status),
+                          selectinload(Ticket.attachments))
     rows = list(session.scalars(query.order_by(*order).limit(limit + 1)).unique())
     more = len(rows) > limit
     rows = rows[:limit]

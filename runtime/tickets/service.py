@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from core.errors import NotFound
 from core.people import Role, TeamMember, User
@@ -60,7 +60,8 @@ def list_tickets(
         query = query.where(Ticket.form_key == form)
     if cursor is not None:
         query = query.where(Ticket.number < cursor)
-    rows = list(session.scalars(query.order_by(Ticket.number.desc()).limit(limit + 1)))
+    rows = list(session.scalars(query.options(joinedload(Ticket.custom_status))
+                                .order_by(Ticket.number.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return TicketPage(rows, rows[-1].number if more and rows else None)

@@ -47,7 +47,8 @@ def test_update_writes_before_and_after_for_each_change(desk):
     assert assigned.actor_id == desk.agent.id and assigned.payload["from_user_id"] is None
     assert assigned.payload["user_id"] == desk.colleague.id
     [status] = _events(s, ticket, "status")
-    assert status.payload == {"from": "new", "to": "open"}
+    assert status.payload == {"from": "new", "to": "open", "from_status": "new",
+                              "to_status": "open"}
     [priority] = _events(s, ticket, "priority")
     assert priority.payload == {"from": "normal", "to": "high"}
     assert [n.kind for n in _notes(s, desk.colleague)] == [Kind.ASSIGNED]

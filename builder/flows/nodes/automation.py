@@ -16,12 +16,14 @@ from builder.flows.nodes.base import (
     field_problems,
     register,
     selectors_problems,
+    status_problems,
     url_problems,
     when,
 )
 from core.errors import Problem
 
-STATUSES = ["new", "open", "pending", "resolved", "closed"]
+#: A status category or a custom status key (checked against the statuses that exist).
+STATUS = {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,63}$"}
 PRIORITIES = ["low", "normal", "high", "urgent"]
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 JSON_POINTER = re.compile(r"^(/([^~/]|~[01])*)*$")
@@ -39,7 +41,7 @@ class Action(NodeType):
                 "type": "object",
                 "minProperties": 1,
                 "properties": {
-                    "status": {"enum": STATUSES},
+                    "status": STATUS,
                     "priority": {"enum": PRIORITIES},
                     "fields": {
                         "type": "object",
@@ -84,6 +86,9 @@ class Action(NodeType):
         action = data["action"]
         problems: list[Problem] = []
         if action == "set":
+            if "status" in data["set"]:
+                problems += status_problems(data["set"]["status"], pointer(at, "set", "status"),
+                                            ctx)
             for key in data["set"].get("fields", {}):
                 problems += field_problems(key, pointer(at, "set", "fields", key), ctx)
         elif action == "notify":

@@ -20,18 +20,22 @@ from core.errors import Problem
 
 #: Keys every node's ``data`` may carry besides its type's own: what the canvas shows.
 COMMON_DATA = {"label": {"$ref": "#/$defs/text"}, "description": {"$ref": "#/$defs/text"}}
+#: The ticket status categories (builder.statuses.Status); a flow may also name a status key.
+CATEGORIES = frozenset({"new", "open", "pending", "resolved", "closed"})
 #: Condition data keys a flow sees besides the form's fields (docs/flows.md).
 RESERVED_KEYS = frozenset({"_ticket", "_requester"})
 
 
 @dataclass(frozen=True)
 class FlowReferences:
-    """What exists outside the flow: forms with their field keys, users, teams and roles."""
+    """What exists outside the flow: forms with their field keys, users, teams, roles and
+    ticket statuses (active key -> category; None: not known, so not checked)."""
 
     forms: dict[str, set[str]] = field(default_factory=dict)
     users: set[str] = field(default_factory=set)
     teams: set[str] = field(default_factory=set)
     roles: set[str] = field(default_factory=set)
+    statuses: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,22 @@ def url_problems(data: Mapping[str, Any], at: str, name: str = "url") -> list[Pr
     if ok:
         return []
     return [Problem(pointer(at, name), "url", "Use an absolute http:// or https:// URL.")]
+
+
+def status_problems(key: str, where: str, ctx: FlowContext,
+                    category: str | None = None) -> list[Problem]:
+    """A problem when ``key`` names no active ticket status (a category name always does),
+    or one outside ``category`` when given."""
+    known = ctx.refs.statuses
+    if known is None or key in CATEGORIES:
+        return []
+    if key not in known:
+        return [Problem(where, "unknownStatus", f"There is no active ticket status '{key}'.")]
+    if category is not None and known[key] != category:
+        return [Problem(where, "statusCategory", (
+            f"The status '{key}' is in the category {known[key]}; this end needs one in "
+            f"{category}."))]
+    return []
 
 
 def field_problems(key: Any, where: str, ctx: FlowContext) -> list[Problem]:

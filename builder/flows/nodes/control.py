@@ -6,11 +6,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from builder.fields.values import pointer
-from builder.flows.nodes.base import FlowContext, NodeType, form_problems, register, when
+from builder.flows.nodes.automation import STATUS
+from builder.flows.nodes.base import (
+    FlowContext,
+    NodeType,
+    form_problems,
+    register,
+    status_problems,
+    when,
+)
 from core.errors import Problem
 
 TRIGGERS = ["form.submitted", "ticket.created", "manual"]
 OUTCOMES = ["resolved", "rejected", "cancelled"]
+#: The status category each outcome puts the ticket in (runtime.flows.runner.OUTCOME_STATUS).
+OUTCOME_CATEGORY = {"resolved": "resolved", "rejected": "closed", "cancelled": "closed"}
 
 
 @register
@@ -74,7 +84,15 @@ class End(NodeType):
     """The end of a path, with the ticket's outcome."""
 
     name = "end"
-    data_schema = {"properties": {"outcome": {"enum": OUTCOMES}}, "required": ["outcome"]}
+    data_schema = {"properties": {"outcome": {"enum": OUTCOMES}, "status": STATUS},
+                   "required": ["outcome"]}
+
+    def meaning_problems(self, data: dict[str, Any], at: str, ctx: FlowContext) -> list[Problem]:
+        """A custom status must exist and lie in the outcome's category."""
+        if "status" not in data:
+            return []
+        return status_problems(data["status"], pointer(at, "status"), ctx,
+                               OUTCOME_CATEGORY[data["outcome"]])
 
     def exits(self, data: Mapping[str, Any]) -> dict[str | None, tuple[int, int | None]]:
         """No outgoing edge."""
