@@ -48,6 +48,7 @@ def create_app(
 
     from app import (
         admin_audit,
+        admin_statuses,
         api,
         builder,
         health,
@@ -67,6 +68,7 @@ def create_app(
     queues.register(app)
     knowledge.register(app)
     admin_audit.register(app)
+    admin_statuses.register(app)
     notification_pages.register(app)
     ticket_page.register(app)
     return app

@@ -46,6 +46,7 @@ from runtime.tickets.queries import (
     queue_counts,
     viewer_scope,
 )
+from runtime.tickets.statuses import grouped_statuses
 
 queues = Blueprint("queues", __name__, url_prefix="/workspace")
 STAFF = (Role.AGENT, Role.DESIGNER)
@@ -88,7 +89,7 @@ def _flatten(message: Any) -> str:
 def filters_from(args: dict[str, Any], *, default_open: bool) -> TicketFilters:
     """TicketFilters from loaded arguments; without a status the page shows open work
     (``default_open``) and the API every status."""
-    statuses: tuple[Status, ...] | None = tuple(Status(s) for s in args.get("status", []))
+    statuses: tuple[str, ...] | None = tuple(args.get("status", []))
     if not statuses:
         statuses = OPEN_STATUSES if default_open and not args.get("any_status") else None
     return TicketFilters(
@@ -103,6 +104,8 @@ def filters_from(args: dict[str, Any], *, default_open: bool) -> TicketFilters:
 _MESSAGES = {
     "filter.form": _l("There is no form “%(name)s”."),
     "filter.team": _l("There is no team “%(name)s”."),
+    "filter.status": _l("There is no status “%(name)s”."),
+    "status.unknown": _l("Choose a status from the list."),
     "filter.assignee": _l("There is no user “%(name)s”."),
     "filter.fieldKey": _l("A field key is letters, digits, - and _."),
     "filter.fieldBox": _l("Write a field filter as key=value, e.g. category=refund."),
@@ -169,6 +172,7 @@ def index() -> Any:
     return render_template(
         "workspace/queue.html", page=page, filters=filters, counts=counts, error=error,
         count_text=_count_text, queues=list(Queue), statuses=list(Status),
+        status_groups=grouped_statuses(session=session),
         priorities=list(Priority), titles=_form_titles(session), teams=teams, staff=staff,
         views=saved_views.list_views(session=session, user=current_user),
         params=params, query_string=urlencode(params), lang=current_language(),
@@ -208,7 +212,7 @@ def bulk() -> Any:
     try:
         change = BulkChange(
             assignee=(form.get("assignee") or None), team=(form.get("team") or None),
-            status=Status(form["status"]) if form.get("status") else None,
+            status=form.get("status") or None,
             priority=Priority(form["priority"]) if form.get("priority") else None)
     except ValueError:
         flash(_("Choose a status and priority from the lists."), "error")

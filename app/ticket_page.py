@@ -34,14 +34,15 @@ from core.errors import Conflict, DocketError, InvalidSubmission, NotFound, Prob
 from core.people import Role, Team, User
 from runtime.attachments import store_upload
 from runtime.flows import tasks as task_service
-from runtime.tickets import changes
+from runtime.tickets import changes, statuses
 from runtime.tickets.comments import add_comment, watchers
-from runtime.tickets.models import Attachment, Priority, Status, Ticket, TicketEvent
+from runtime.tickets.models import Attachment, Priority, Ticket, TicketEvent
 from runtime.tickets.service import can_see_ticket, ticket_events
 
 #: Problem codes of the ticket services, in the page language.
 _CODES = {
     "team.unknown": _l("No such team."),
+    "status.unknown": _l("Choose a status from the list."),
     "link.self": _l("A ticket cannot be linked to itself."),
     "link.unknown": _l("These tickets are not linked."),
     "merge.self": _l("A ticket cannot be merged into itself."),
@@ -141,7 +142,9 @@ def ticket(number: int) -> Any:
             session=session, ticket=found, viewer=current_user),
         others=changes.requester_tickets(session=session, ticket=found, viewer=current_user),
         rating=changes.rating_of(session=session, ticket=found),
-        statuses=list(Status), priorities=list(Priority), now=utcnow(),
+        status_groups=statuses.grouped_statuses(session=session),
+        known_statuses=statuses.statuses_by_key(session=session),
+        priorities=list(Priority), now=utcnow(),
         can_edit=current_user.role in (Role.AGENT, Role.ADMIN), lang=current_language())
 
 
@@ -150,9 +153,13 @@ def ticket(number: int) -> Any:
 def update(number: int) -> Any:
     """Change status, priority, assignee and team in one go."""
     form = request.form
+    # the picker sends the status it showed; only a different one is a change (a seeded key
+    # such as "open" also names its category, whose default may be another status)
+    status = form.get("status") or None
     return _done(number, lambda t: changes.update_ticket(
         session=db(), ticket=t, actor=current_user, expected_revision=_revision(),
-        status=form.get("status") or None, priority=form.get("priority") or None,
+        status=None if status == form.get("status_was") else status,
+        priority=form.get("priority") or None,
         assignee=(form.get("assignee") or "").strip() if "assignee" in form else changes.UNSET,
         team=form.get("team") if "team" in form else changes.UNSET),
         _("Ticket #%(number)s was updated.", number=number))

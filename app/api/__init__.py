@@ -29,12 +29,23 @@ def _before_api_request() -> Any:
 
 def register(app: Flask) -> None:
     """Register every API blueprint with its CSRF and size rules."""
-    from app.api import admin, attachments, flows, forms, knowledge, people, tasks, tickets
+    from app.api import (
+        admin,
+        attachments,
+        flows,
+        forms,
+        knowledge,
+        people,
+        statuses,
+        tasks,
+        tickets,
+    )
 
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "docket tokens create"}
     )
     app.before_request(_before_api_request)
-    for module in (forms, flows, tickets, attachments, people, tasks, admin, knowledge):
+    for module in (forms, flows, tickets, attachments, people, tasks, admin, knowledge,
+                   statuses):
         csrf.exempt(module.blp)  # checked by protect_api_writes: cookie sessions need the token
         api.register_blueprint(module.blp)

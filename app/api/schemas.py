@@ -114,7 +114,11 @@ class TicketSchema(Schema):
 
     number = fields.Integer()
     subject = fields.String()
-    status = fields.String()
+    status = fields.String(metadata={"description": "the category: new, open, pending, "
+                                     "resolved or closed"})
+    status_key = fields.String(metadata={"description": "the custom status in the category"})
+    status_label = fields.Function(lambda t: t.custom_status.label, metadata={
+        "description": 'the custom status\'s label: {"en": ..., "zh-CN": ...}'})
     priority = fields.String()
     channel = fields.String()
     form = fields.String(attribute="form_key")
@@ -135,8 +139,10 @@ class TicketListArgsSchema(Schema):
 
     queue = fields.String(validate=validate.OneOf(["mine", "teams", "unassigned", "approvals",
                                                    "all"]), metadata={"example": "mine"})
-    status = fields.List(fields.String(validate=validate.OneOf(
-        ["new", "open", "pending", "resolved", "closed"])), validate=validate.Length(max=5))
+    status = fields.List(fields.String(validate=validate.Regexp(
+        r"^[a-z][a-z0-9_]{1,63}$", error="A status is a category (new, open, pending, "
+        "resolved, closed) or a status key.")), validate=validate.Length(max=20), metadata={
+        "description": "a category (all its statuses) or a custom status key"})
     priority = fields.List(fields.String(validate=validate.OneOf(
         ["low", "normal", "high", "urgent"])), validate=validate.Length(max=4))
     form = fields.List(fields.String(validate=validate.Length(min=1, max=64)),

@@ -46,8 +46,8 @@ class TicketDetailSchema(TicketSchema):
 class TicketPatchSchema(Schema):
     """What staff may change; any other field is refused."""
 
-    status = fields.String(validate=validate.OneOf(["new", "open", "pending", "resolved",
-                                                    "closed"]))
+    status = fields.String(validate=validate.Length(min=1, max=64), metadata={
+        "description": "a category (its default status) or an active custom status key"})
     priority = fields.String(validate=validate.OneOf(["low", "normal", "high", "urgent"]))
     assignee = fields.Email(allow_none=True, metadata={"description": "an agent's email"})
     team = fields.String(allow_none=True, validate=validate.Length(max=64),

@@ -163,6 +163,14 @@ CALLS: list[Call] = [
     api("POST", "/api/v1/teams", "/api/v1/teams", {"key": "new-team", "name": "New"},
         roles=ADMIN, changes=True),
     api("GET", "/api/v1/incidents", "/api/v1/incidents", roles=ADMIN),
+    # --- ticket statuses: staff read, admins change ------------------------------------
+    api("GET", "/api/v1/statuses", "/api/v1/statuses", roles=STAFF),
+    api("POST", "/api/v1/statuses", "/api/v1/statuses",
+        {"key": "matrix_status", "category": "open", "label": {"en": "Matrix"}},
+        roles=ADMIN, changes=True),
+    api("GET", "/api/v1/statuses/<key>", "/api/v1/statuses/open", roles=STAFF),
+    api("PATCH", "/api/v1/statuses/<key>", "/api/v1/statuses/open",
+        {"label": {"en": "Opened"}}, roles=ADMIN, changes=True),
     api("POST", "/api/v1/incidents/<int:incident_id>/retry",
         "/api/v1/incidents/{incident}/retry", roles=ADMIN, changes=True),
     # --- forms ---------------------------------------------------------------------------
@@ -272,6 +280,13 @@ CALLS: list[Call] = [
     page("GET", "/admin/audit", "/admin/audit", roles=ADMIN),
     page("GET", "/admin/audit/export.csv", "/admin/audit/export.csv", roles=ADMIN),
     page("GET", "/admin/incidents", "/admin/incidents", roles=ADMIN),
+    page("GET", "/admin/statuses", "/admin/statuses", roles=ADMIN),
+    page("POST", "/admin/statuses", "/admin/statuses",
+         {"key": "matrix_status", "category": "open", "label_en": "Matrix"},
+         roles=ADMIN, changes=True),
+    page("POST", "/admin/statuses/<key>", "/admin/statuses/open",
+         {"action": "save", "label_en": "Opened", "label_zh": "已打开"}, roles=ADMIN,
+         changes=True),
     page("POST", "/admin/incidents/<int:incident_id>/retry",
          "/admin/incidents/{incident}/retry", roles=ADMIN, changes=True),
     # --- builder pages -------------------------------------------------------------------
