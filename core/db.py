@@ -6,11 +6,22 @@ Services take an explicit ``Session``; the request or job that called them commi
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -76,3 +87,37 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """A plain session factory (no Flask): objects stay usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_together(session: Session, rows: list[tuple[type[Base], dict[str, Any]]]) -> None:
+    """INSERT one row into each model's table, in the session's transaction, without the
+    unit of work.
+
+    PostgreSQL takes them as one statement (the other INSERTs as data-modifying CTEs of the
+    first), so a request pays one round trip for them; other databases, one each. Rows are
+    written as given: give every column that has a default (SQLAlchemy does not fill the
+    Python-side defaults of a statement that carries CTEs). Statements are built once per
+    shape (tables and column names): building one costs more than running it.
+    """
+    if not rows:
+        return
+    postgres = session.get_bind().dialect.name == "postgresql"
+    shape = (postgres, tuple((model, tuple(row)) for model, row in rows))
+    statements = _TOGETHER.get(shape)
+    if statements is None:
+        statements = [insert(cast(Table, model.__table__)).values(
+            {key: bindparam(f"{i}_{key}") for key in row}) for i, (model, row) in enumerate(rows)]
+        if postgres:
+            first, *rest = statements
+            statements = [first.add_cte(*(s.cte(f"w{i}") for i, s in enumerate(rest, 1)))]
+        _TOGETHER[shape] = statements
+    params = [{f"{i}_{key}": value for key, value in row.items()}
+              for i, (_model, row) in enumerate(rows)]
+    if postgres:
+        session.execute(statements[0], {k: v for part in params for k, v in part.items()})
+    else:
+        for statement, part in zip(statements, params, strict=True):
+            session.execute(statement, part)
+
+
+_TOGETHER: dict[tuple[Any, ...], list[Insert]] = {}

@@ -162,14 +162,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     """Write one entry per audited object the flush created, changed or deleted."""
     if not _REGISTRY:
         return
-    rows: list[dict[str, Any]] = []
-    for obj in session.new:
-        spec = _REGISTRY.get(type(obj))
-        if spec is not None:
-            values = inspect(obj).dict
-            rows.append({"entity": spec.entity, "entity_id": _identity(spec, values),
-                         "action": Action.CREATE, "before": None,
-                         "after": _snapshot(spec, values)})
+    rows = _created(session.new)
     for obj in session.dirty:
         spec = _REGISTRY.get(type(obj))
         if spec is None:
@@ -186,13 +179,37 @@ def _after_flush(session: Session, _context: Any) -> None:
             rows.append({"entity": spec.entity, "entity_id": _identity(spec, values),
                          "action": Action.DELETE, "before": _snapshot(spec, values),
                          "after": None})
-    if not rows:
-        return
+    if rows:
+        session.connection().execute(_INSERT, _signed(session, rows))
+
+
+def _created(objects: Iterable[Any]) -> list[dict[str, Any]]:
+    rows = []
+    for obj in objects:
+        spec = _REGISTRY.get(type(obj))
+        if spec is not None:
+            values = inspect(obj).dict
+            rows.append({"entity": spec.entity, "entity_id": _identity(spec, values),
+                         "action": Action.CREATE, "before": None,
+                         "after": _snapshot(spec, values)})
+    return rows
+
+
+def _signed(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     actor, now = _actor(session), utcnow()
     for row in rows:
         row["actor_id"] = actor
         row["at"] = now
-    session.connection().execute(_INSERT, rows)
+    return rows
+
+
+def created_entries(session: Session, objects: Iterable[Any]) -> list[dict[str, Any]]:
+    """The create entries (``audit_entries`` rows) of objects written by a plain INSERT ...
+    RETURNING, which no flush sees: the rows the listener would have written, for the
+    caller to insert. None while recording is off."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        return []
+    return _signed(session, _created(objects))
 
 
 _INSERT = insert(AuditEntry)

@@ -131,6 +131,11 @@ def match_clause(session: Session, q: str) -> ColumnElement[bool] | None:
     return Ticket.id.in_(matched)
 
 
+def new_document(ticket: Ticket) -> dict[str, Any]:
+    """The search row of a ticket written by a plain INSERT ... RETURNING (no flush)."""
+    return {"ticket_id": ticket.id, "document": ticket_document(ticket.subject, ticket.data)}
+
+
 def _write_documents(session: Session, tickets: list[Ticket], *, new: bool = False) -> None:
     """Create or rebuild the search rows of these tickets (subject, data and comments);
     ``new``: tickets this flush inserted, which have neither a search row nor comments yet.
