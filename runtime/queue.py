@@ -15,6 +15,7 @@ from typing import Any
 import fakeredis
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
+from rq.exceptions import StopRequested
 from rq.serializers import JSONSerializer
 from rq.timeouts import TimerDeathPenalty
 
@@ -63,21 +64,46 @@ def worker_heartbeats(connection: Redis) -> list[dict[str, Any]]:
 
 class ThreadWorker(SimpleWorker):
     """A worker that runs in a thread of the web process (signals belong to the main thread,
-    so job timeouts use a timer thread instead of SIGALRM)."""
+    so job timeouts use a timer thread instead of SIGALRM, and ``stop`` replaces SIGTERM)."""
 
     death_penalty_class = TimerDeathPenalty
+    #: Seconds an idle worker blocks on Redis before it looks at a stop request again.
+    STOP_POLL = 1
+
+    thread: threading.Thread | None = None
 
     def _install_signal_handlers(self) -> None:
         pass
 
+    def dequeue_job_and_maintain_ttl(self, timeout: int | None,
+                                     max_idle_time: int | None = None) -> Any:
+        """Wait for a job in short slices so that an idle worker sees ``stop`` within
+        ``STOP_POLL`` seconds (RQ's own wait blocks for minutes and only a signal ends it);
+        a job still starts the moment it is enqueued."""
+        if timeout is None:  # burst: never blocks
+            return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+        while not self._stop_requested:
+            result = super().dequeue_job_and_maintain_ttl(self.STOP_POLL, self.STOP_POLL)
+            if result is not None:
+                return result
+        raise StopRequested
+
+    def stop(self, timeout: float = 30) -> None:
+        """Finish the job in hand, leave the loop and wait for the thread to end."""
+        self._stop_requested = True
+        if self.thread is not None:
+            self.thread.join(timeout)
+            if self.thread.is_alive():
+                raise RuntimeError(f"embedded worker {self.name} did not stop in {timeout} s")
+
 
 def start_embedded_worker(connection: Redis) -> ThreadWorker:
-    """Run a worker on a daemon thread; it stops with the process."""
+    """Run a worker on a daemon thread; it stops with the process or on ``stop()``."""
     worker = ThreadWorker([job_queue(connection)], connection=connection,
                           serializer=JSONSerializer)
-    thread = threading.Thread(target=worker.work, kwargs={"logging_level": "WARNING"},
-                              name="docket-worker", daemon=True)
-    thread.start()
+    worker.thread = threading.Thread(target=worker.work, kwargs={"logging_level": "WARNING"},
+                                     name="docket-worker", daemon=True)
+    worker.thread.start()
     log.info("embedded worker %s started", worker.name)
     return worker
 
