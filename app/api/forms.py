@@ -117,12 +117,19 @@ class Forms(MethodView):
     @blp.response(200, FormUsageSchema(many=True))
     @require_roles()
     def get(self, args: dict[str, Any]) -> Any:
-        """List forms (not archived); with usage=true (designers) where each is used."""
+        """List forms (not archived); with usage=true (designers) where each is used.
+
+        Designers and admins get every form; everyone else only the forms open for
+        submission (published, not archived): a form never published is still design work.
+        """
+        designer = current_user.role in (*DESIGNERS, Role.ADMIN)
         if args["usage"]:
-            if current_user.role not in (*DESIGNERS, Role.ADMIN):
+            if not designer:
                 raise PermissionDenied(_("Your role may not do this."))
             return forms_with_usage(session=db())
-        return service.list_forms(session=db())
+        if designer:
+            return service.list_forms(session=db())
+        return service.list_open_forms(session=db())
 
     @blp.arguments(FormCreateSchema)
     @blp.response(201, FormSchema)

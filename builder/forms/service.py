@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from builder.definitions import Lifecycle
@@ -41,6 +42,12 @@ FORMS: Lifecycle[Form, FormVersion] = Lifecycle(
 def list_forms(*, session: Session, include_archived: bool = False) -> list[Form]:
     """All forms by key, without archived ones unless asked."""
     return FORMS.list_all(session=session, include_archived=include_archived)
+
+
+def list_open_forms(*, session: Session) -> list[Form]:
+    """The forms open for submission by key: published at least once and not archived."""
+    return list(session.scalars(
+        select(Form).where(Form.archived.is_(False), Form.versions.any()).order_by(Form.key)))
 
 
 def get_form(*, session: Session, key: str, for_update: bool = False) -> Form:

@@ -99,6 +99,19 @@ def test_staff_ticket_page_panels_link_only_visible_tickets(cell: Matrix, actor:
         assert cell.world.tickets["t_support"] in shown  # the panels do list what may be seen
 
 
+@pytest.mark.parametrize("actor", SIGNED_IN)
+def test_api_forms_list_holds_drafts_only_for_designers(cell: Matrix, actor: str) -> None:
+    """GET /api/v1/forms: designers and admins see every form that is not archived, the
+    never-published ``sketch`` included; everyone else only forms open for submission."""
+    response = cell.api().get("/api/v1/forms", headers=cell.headers(actor))
+    assert response.status_code == 200, response.json
+    keys = {form["key"] for form in response.json}
+    assert keys == ({"simple", "approve", "sketch"} if actor in ("designer", "admin")
+                    else {"simple", "approve"})
+    if "sketch" not in keys:
+        assert "Form sketch" not in response.get_data(as_text=True)
+
+
 def _notified(m: Matrix, actor: str) -> list[tuple[str, int | None]]:
     rows = m.conn.execute(select(Notification.kind, Ticket.number).outerjoin(
         Ticket, Ticket.id == Notification.ticket_id).where(
