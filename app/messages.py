@@ -39,6 +39,8 @@ MESSAGES = {
     "file.type": _l("Files of this type are not accepted here."),
     "user.unknown": _l("No such user."),
     "invalid": _l("This value is not valid."),
+    "titleMissing": _l("Give this step a title."),
+    "messageMissing": _l("Write the message to send."),
 }
 
 

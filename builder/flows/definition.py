@@ -14,6 +14,7 @@ published version); a flow not bound to a form cannot have its field keys checke
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -38,6 +39,8 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "flow.schema.
 MAX_DEPTH = 32
 #: Far above any real flow (500 nodes with their data); bounds the work on hostile input.
 MAX_VALUES = 200_000
+#: A key of a node's data: ``/nodes/<index>/data/<key>``.
+NODE_DATA_KEY = re.compile(r"^/nodes/(\d+)/data/([^/]+)$")
 
 
 @cache
@@ -98,12 +101,27 @@ def validate_flow(definition: Any, *, directory: FlowReferences) -> list[Problem
     if not isinstance(definition, dict):
         return problems
     nodes, edges = definition.get("nodes"), definition.get("edges")
+    if isinstance(nodes, list):
+        problems = [_say_what_to_do(problem, nodes) for problem in problems]
     if not (isinstance(nodes, list) and isinstance(edges, list)):
         return problems
     if len(nodes) > 500 or len(edges) > 2000:
         return problems  # pass 1 said so; the graph checks would only add noise
     sound = Soundness(problems)
     return problems + _meaning_problems(nodes, edges, sound, directory)
+
+
+def _say_what_to_do(problem: Problem, nodes: list[Any]) -> Problem:
+    """A required TEXT of a node's data left out or empty, told as what to write (the node
+    type's ``missing_text``); any other problem as it is."""
+    match = NODE_DATA_KEY.match(problem.pointer)
+    if problem.code not in ("required", "minProperties") or not match:
+        return problem
+    index, key = int(match[1]), match[2]
+    node = nodes[index] if index < len(nodes) else None
+    node_type = NODE_TYPES.get(str(node.get("type"))) if isinstance(node, dict) else None
+    missing = node_type.missing_text.get(key) if node_type else None
+    return Problem(problem.pointer, *missing) if missing else problem
 
 
 def _sound_nodes(nodes: list[Any], sound: Soundness) -> tuple[list[Node], list[Problem]]:

@@ -226,3 +226,18 @@ def test_validate_speaks_the_request_language_like_publish(client, designer):
     english = client.post("/api/v1/flows/refund-flow/validate", headers=designer).json
     in_english = [p["message"] for p in english["problems"]]
     assert [p["message"] for p in checked["problems"]] != in_english
+
+
+def test_validate_says_what_to_write_for_a_task_without_a_title(client, designer):
+    """A task whose title boxes were cleared: one problem at the title, in either language,
+    that says what to do."""
+    _create(client, designer, "refund-flow")
+    draft = demo_flow("refund-flow")
+    index = next(i for i, n in enumerate(draft["nodes"]) if n["id"] == "handle")
+    draft["nodes"][index]["data"]["title"] = {}
+    client.put("/api/v1/flows/refund-flow/draft", json=draft, headers=designer)
+    for language, message in (("en", "Give this step a title."), ("zh-CN", "请为此步骤填写标题。")):
+        checked = client.post("/api/v1/flows/refund-flow/validate",
+                              headers={**designer, "Accept-Language": language}).json
+        assert [(p["pointer"], p["code"], p["message"]) for p in checked["problems"]] == [
+            (f"/nodes/{index}/data/title", "titleMissing", message)]

@@ -288,6 +288,35 @@ def test_flow_parallel_regions_are_checked(mutate, pointer, code):
     assert (pointer, code) in found(flow), sorted(found(flow))
 
 
+@pytest.mark.parametrize(("flow", "path", "value", "code", "message"), [
+    (parallel, "nodes.a.data.title", None, "titleMissing", "Give this step a title."),
+    (parallel, "nodes.a.data.title", {}, "titleMissing", "Give this step a title."),
+    (refund, "nodes.tell-rejected.data.body", None, "messageMissing",
+     "Write the message to send."),
+    (refund, "nodes.tell-rejected.data.body", {}, "messageMissing",
+     "Write the message to send."),
+], ids=["task title left out", "task title empty", "message left out", "message empty"])
+def test_flow_missing_text_says_what_to_write(flow, path, value, code, message):
+    """A required text left out, or with no language written (the designer cleared the
+    boxes), is one problem at its pointer that says what to do, not the schema's wording."""
+    definition = flow()
+    (_del(path) if value is None else _set(path, value))(definition)
+    _kind, item_id, *_rest, key = path.split(".")
+    index = next(i for i, n in enumerate(definition["nodes"]) if n["id"] == item_id)
+    at = f"/nodes/{index}/data/{key}"
+    problems = [p for p in validate_flow(definition, directory=REFS) if p.pointer == at]
+    assert [(p.code, p.message) for p in problems] == [(code, message)]
+
+
+def test_flow_optional_or_other_texts_keep_the_schema_message():
+    """Only a node type's required texts are reworded: an empty optional subject is not."""
+    definition = refund()
+    node(definition, "tell-rejected")["data"]["subject"] = {}
+    problems = {(p.pointer, p.code) for p in validate_flow(definition, directory=REFS)}
+    index = next(i for i, n in enumerate(definition["nodes"]) if n["id"] == "tell-rejected")
+    assert problems == {(f"/nodes/{index}/data/subject", "minProperties")}
+
+
 def test_flow_entering_a_region_from_outside():
     """An edge from outside into a node between a split and its join is refused."""
     flow = parallel()

@@ -80,6 +80,7 @@ class Action(NodeType):
             when("action", "lookup", {"required": ["url", "map"]}),
         ],
     }
+    missing_text = {"body": ("messageMissing", "Write the message to send.")}
 
     def meaning_problems(self, data: dict[str, Any], at: str, ctx: FlowContext) -> list[Problem]:
         """Field keys, recipients, placeholders, URLs and response pointers must make sense."""

@@ -59,6 +59,9 @@ class NodeType:
     name: ClassVar[str]
     #: JSON Schema of ``data``: ``properties`` (besides COMMON_DATA), ``required``, ``allOf``.
     data_schema: ClassVar[dict[str, Any]] = {"properties": {}}
+    #: For a required TEXT of ``data`` left out or empty (no language written): the problem
+    #: code and a message that says what to do, instead of the schema's wording.
+    missing_text: ClassVar[dict[str, tuple[str, str]]] = {}
 
     def exits(self, data: Mapping[str, Any]) -> dict[str | None, tuple[int, int | None]]:
         """Per source handle (None: the plain exit) the least and most outgoing edges."""

@@ -195,6 +195,7 @@ class UserTask(NodeType):
         },
         "required": ["title"],
     }
+    missing_text = {"title": ("titleMissing", "Give this step a title.")}
 
     def waits(self, data: Mapping[str, Any]) -> bool:
         """An agent completes it later."""
