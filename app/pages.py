@@ -50,6 +50,7 @@ from runtime.tickets import changes
 from runtime.tickets.comments import add_comment
 from runtime.tickets.models import Attachment
 from runtime.tickets.service import get_ticket, list_tickets, ticket_events
+from runtime.tickets.statuses import statuses_by_key
 
 portal = Blueprint("portal", __name__, url_prefix="/portal")
 site = Blueprint("site", __name__)
@@ -200,7 +201,8 @@ def ticket(number: int) -> Any:
         rating=changes.rating_of(session=session, ticket=found),
         survivor=changes.merged_into(session=session, ticket=found),
         can_reopen=changes.can_reopen(session=session, ticket=found, days=days),
-        reopen_days=days, lang=current_language(),
+        reopen_days=days, known_statuses=statuses_by_key(session=session),
+        lang=current_language(),
     )
 
 

@@ -326,6 +326,36 @@ def test_portal_shows_the_label_in_both_languages(client, login, desk, parts):
     assert "等待配件" in client.get(f"/portal/tickets/{ticket.number}").get_data(as_text=True)
 
 
+def _timeline(html: str) -> str:
+    """The portal ticket page's activity list."""
+    match = re.search(r'<ol class="timeline">(.*?)</ol>', html, re.S)
+    assert match, "no timeline"
+    return match.group(1)
+
+
+def test_portal_timeline_names_each_status_a_change_set(client, login, desk, parts):
+    """Each status change on the requester's timeline shows the status it set (the custom
+    label, in the requester's language), not its category, also once the ticket moved on;
+    the flow's finish shows the status it ended in."""
+    create_status(session=desk.session, key="refunded", category="resolved",
+                  label={"en": "Refunded", "zh-CN": "已退款"})
+    ticket = desk.new_ticket()
+    for status in ("waiting_parts", "refunded", "closed"):
+        changes.update_ticket(session=desk.session, ticket=ticket, actor=desk.agent,
+                              status=status)
+    desk.session.commit()
+    login(desk.requester)
+    timeline = _timeline(client.get(f"/portal/tickets/{ticket.number}").get_data(as_text=True))
+    shown = re.findall(r'<span class="badge badge-(\w+)">([^<]+)</span>', timeline)
+    assert shown == [("pending", "Waiting for parts"), ("resolved", "Refunded"),
+                     ("closed", "Closed")]
+    client.get("/lang/zh-CN")
+    timeline = _timeline(client.get(f"/portal/tickets/{ticket.number}").get_data(as_text=True))
+    assert [label for _c, label in re.findall(
+        r'<span class="badge badge-(\w+)">([^<]+)</span>', timeline)] == [
+        "等待配件", "已退款", "已关闭"]
+
+
 # --- flows -----------------------------------------------------------------------------------
 
 def _flow(end_data: dict, set_status: str | None = None) -> dict:
@@ -381,3 +411,20 @@ def test_flow_end_with_a_custom_status(session, desk, make_user):
         TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "updated")).one()
     assert updated.payload["status_key"] == "waiting_parts"
     assert changes.resolved_at(session=session, ticket=ticket) is not None
+
+
+def test_portal_timeline_shows_the_status_a_flow_ended_in(client, login, session, desk):
+    """The flow's finish on the requester's timeline names the custom status it ended in."""
+    create_status(session=session, key="refunded", category="resolved",
+                  label={"en": "Refunded", "zh-CN": "已退款"})
+    flows.create_flow(session=session, key="simple-flow", title={"en": "Simple"}, actor=None,
+                      definition=_flow({"outcome": "resolved", "status": "refunded"}))
+    flows.publish_flow(session=session, key="simple-flow", actor=None)
+    session.commit()
+    ticket, _ = submit_ticket(session=session, form_key="simple", requester=desk.requester,
+                              data={"category": "question", "summary": "Flow"})
+    session.commit()
+    login(desk.requester)
+    timeline = _timeline(client.get(f"/portal/tickets/{ticket.number}").get_data(as_text=True))
+    finished = timeline[timeline.index("The request was completed"):]
+    assert re.search(r'<span class="badge badge-resolved">Refunded</span>', finished)
