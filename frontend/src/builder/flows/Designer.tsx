@@ -51,6 +51,7 @@ import {
   type Data,
   type Definition,
   type ProblemLike,
+  type TicketStatus,
 } from "./model";
 import { EdgePanel, NodePanel } from "./Panel";
 import { SimulationPanel, type SimResult } from "./Simulation";
@@ -94,6 +95,7 @@ function DesignerInner({ api, flowKey }: { api: Api; flowKey: string }) {
   const [placedFor, setPlacedFor] = useState<Definition | null>(null);
   const [directory, setDirectory] = useState<Directory>({ users: [], teams: [], roles: [] });
   const [forms, setForms] = useState<FormSummary[]>([]);
+  const [statuses, setStatuses] = useState<TicketStatus[]>([]);
   const [formFields, setFormFields] = useState<ConditionField[]>([]);
   const [panel, setPanel] = useState<"props" | "sim">("props");
   const [sim, setSim] = useState<SimResult | null>(null);
@@ -134,11 +136,12 @@ function DesignerInner({ api, flowKey }: { api: Api; flowKey: string }) {
     let cancelled = false;
     (async () => {
       try {
-        const [info, draft, people, formList] = await Promise.all([
+        const [info, draft, people, formList, statusList] = await Promise.all([
           api.get<FlowMeta>(`/api/v1/flows/${seg(flowKey)}`),
           api.request<unknown>("GET", `/api/v1/flows/${seg(flowKey)}/draft`),
           api.get<Directory>("/api/v1/directory"),
           api.get<FormSummary[]>("/api/v1/forms"),
+          api.get<TicketStatus[]>("/api/v1/statuses"),
         ]);
         if (cancelled) return;
         const definition = readDefinition(draft.data);
@@ -148,6 +151,7 @@ function DesignerInner({ api, flowKey }: { api: Api; flowKey: string }) {
         setMeta(info);
         setDirectory(people);
         setForms(formList);
+        setStatuses(statusList);
         setNodes(definition.nodes.map((n) => ({ id: n.id, type: n.type, position: n.position, data: n.data })));
         setEdges(definition.edges.map((e) => ({
           id: e.id, source: e.source, target: e.target, sourceHandle: e.sourceHandle ?? null,
@@ -196,6 +200,7 @@ function DesignerInner({ api, flowKey }: { api: Api; flowKey: string }) {
     forms,
     formFields,
     startForm,
+    statuses,
     conditionFields: [
       ...formFields,
       { key: "_ticket.priority", type: "select", label: t("f.ticketPriority"),
@@ -207,7 +212,7 @@ function DesignerInner({ api, flowKey }: { api: Api; flowKey: string }) {
         options: directory.roles.map((r) => ({ value: r, label: r })) },
       { key: "_requester.level", type: "text", label: t("f.requesterLevel") },
     ],
-  }), [directory, forms, formFields, startForm, t]);
+  }), [directory, forms, formFields, startForm, statuses, t]);
 
   // --- save and check ---------------------------------------------------------------------
   const definition = useMemo(

@@ -10,8 +10,10 @@ import {
   formatDuration,
   isObject,
   nestCondition,
+  OUTCOME_CATEGORY,
   parseDuration,
   SPEC,
+  statusGroups,
   type Data,
   type DurationUnit,
 } from "./model";
@@ -111,6 +113,23 @@ function FormPicker({ value, onChange, id }: { value: string; onChange: (v: stri
   const { forms } = useChoices();
   const options: [string, string][] = forms.map((f) => [f.key, `${localize(f.title, lang) || f.key} (${f.key})`]);
   return <Select id={id} value={value} options={options} onChange={onChange} placeholder={t("p.pickForm")} />;
+}
+
+/** A ticket status: the custom statuses (GET /api/v1/statuses) under their category. */
+function StatusPicker({ value, onChange, placeholder, categories, id }: {
+  value: string; onChange: (v: string) => void; placeholder: string; categories?: readonly string[]; id?: string;
+}) {
+  const { t, lang } = useI18n();
+  const { statuses } = useChoices();
+  const option = ([v, text]: [string, string]) => <option key={v} value={v}>{text}</option>;
+  return (
+    <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+      <option value="">{placeholder}</option>
+      {statusGroups(statuses, lang, value, categories).map(({ category, options }) => category
+        ? <optgroup key={category} label={t(`status.${category}`)}>{options.map(option)}</optgroup>
+        : options.map(option))}
+    </select>
+  );
 }
 
 /** One people selector: user, team (leads), role, field, manager (and requester for notify). */
@@ -344,12 +363,7 @@ export function NodePanel({ id, type, data, onChange, nodes, edges, onSelectEdge
       ) : null}
       {type === "action" ? <ActionPanel data={data} onChange={onChange} /> : null}
       {type === "wait" ? <WaitPanel data={data} onChange={onChange} /> : null}
-      {type === "end" ? (
-        <Field label={t("p.outcome")}>
-          <Select value={str(data.outcome) || "resolved"} onChange={(outcome) => set({ outcome })}
-                  options={["resolved", "rejected", "cancelled"].map((v) => [v, t(`p.outcome.${v}`)])} />
-        </Field>
-      ) : null}
+      {type === "end" ? <EndPanel data={data} onChange={onChange} /> : null}
     </div>
   );
 }
@@ -419,6 +433,28 @@ function AssignPanel({ data, onChange }: { data: Data; onChange: Change }) {
   );
 }
 
+/** An end: its outcome, and optionally a custom status in the outcome's category. */
+function EndPanel({ data, onChange }: { data: Data; onChange: Change }) {
+  const { t } = useI18n();
+  const outcome = str(data.outcome) || "resolved";
+  const category = OUTCOME_CATEGORY[outcome] ?? "resolved";
+  return (
+    <>
+      <Field label={t("p.outcome")}>
+        <Select value={outcome} options={["resolved", "rejected", "cancelled"].map((v) => [v, t(`p.outcome.${v}`)])}
+                // a status of the old outcome's category would not fit the new one
+                onChange={(next) => onChange(OUTCOME_CATEGORY[next] === category
+                  ? { ...data, outcome: next } : { ...without(data, "status"), outcome: next })} />
+      </Field>
+      <Field label={t("p.endStatus")} help={t("p.endStatusHelp")}>
+        <StatusPicker value={str(data.status)} categories={[category]}
+                      placeholder={t("p.endStatusDefault", { category: t(`status.${category}`) })}
+                      onChange={(status) => onChange(status ? { ...data, status } : without(data, "status"))} />
+      </Field>
+    </>
+  );
+}
+
 function ActionPanel({ data, onChange }: { data: Data; onChange: Change }) {
   const { t } = useI18n();
   const action = str(data.action) || "set";
@@ -440,9 +476,8 @@ function ActionPanel({ data, onChange }: { data: Data; onChange: Change }) {
       {action === "set" ? (
         <>
           <Field label={t("p.status")}>
-            <Select value={str(setBlock.status)} placeholder={t("p.unchanged")}
-                    options={["new", "open", "pending", "resolved", "closed"].map((s) => [s, t(`status.${s}`)])}
-                    onChange={(status) => set({ set: cleaned({ ...setBlock, status }) })} />
+            <StatusPicker value={str(setBlock.status)} placeholder={t("p.unchanged")}
+                          onChange={(status) => set({ set: cleaned({ ...setBlock, status }) })} />
           </Field>
           <Field label={t("p.priority")}>
             <Select value={str(setBlock.priority)} placeholder={t("p.unchanged")}

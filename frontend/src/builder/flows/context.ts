@@ -1,6 +1,7 @@
 /** What the designer's pieces share: people and forms to pick from, marks drawn on nodes. */
 import { createContext, useContext } from "react";
 import type { ConditionField } from "../shared/conditionRows";
+import type { TicketStatus } from "./model";
 
 export interface Directory {
   users: { email: string; name: string; role: string }[];
@@ -22,6 +23,8 @@ export interface Choices {
   /** Those fields plus `_ticket.x` and `_requester.x`, for branch conditions. */
   conditionFields: ConditionField[];
   startForm: string | null;
+  /** Every ticket status (GET /api/v1/statuses), for the status pickers. */
+  statuses: TicketStatus[];
 }
 
 export const EMPTY_CHOICES: Choices = {
@@ -30,6 +33,7 @@ export const EMPTY_CHOICES: Choices = {
   formFields: [],
   conditionFields: [],
   startForm: null,
+  statuses: [],
 };
 
 export const ChoicesContext = createContext<Choices>(EMPTY_CHOICES);

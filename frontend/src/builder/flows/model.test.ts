@@ -12,7 +12,9 @@ import {
   pathEdges,
   placeProblems,
   readDefinition,
+  statusGroups,
   toDefinition,
+  type TicketStatus,
 } from "./model";
 
 // A fresh copy per use: the demo flow that docket seeds (builder/flows/demo).
@@ -178,5 +180,53 @@ describe("canonicalJson", () => {
     const definition = readDefinition(refund);
     const again = toDefinition(definition, definition.nodes, definition.edges);
     expect(canonicalJson(again)).toBe(canonicalJson(definition));
+  });
+});
+
+describe("statusGroups", () => {
+  // As GET /api/v1/statuses answers: by category, then position; inactive ones included.
+  const row = (key: string, category: string, en: string, zh?: string, active = true): TicketStatus =>
+    ({ key, category, label: zh ? { en, "zh-CN": zh } : { en }, position: 0, active });
+  const statuses = [
+    row("new", "new", "New", "新建"),
+    row("open", "open", "Open", "处理中"), row("in_progress", "open", "In progress", "进行中"),
+    row("pending", "pending", "Pending", "等待中"), row("waiting_parts", "pending", "Waiting for parts", "等待配件"),
+    row("on_hold", "pending", "On hold", undefined, false),
+    row("resolved", "resolved", "Resolved", "已解决"), row("refunded", "resolved", "Refunded"),
+    row("closed", "closed", "Closed", "已关闭"),
+  ];
+
+  it("lists the active custom statuses under their categories, in category order", () => {
+    expect(statusGroups(statuses, "en", "")).toEqual([
+      { category: "new", options: [["new", "New"]] },
+      { category: "open", options: [["open", "Open"], ["in_progress", "In progress"]] },
+      { category: "pending", options: [["pending", "Pending"], ["waiting_parts", "Waiting for parts"]] },
+      { category: "resolved", options: [["resolved", "Resolved"], ["refunded", "Refunded"]] },
+      { category: "closed", options: [["closed", "Closed"]] },
+    ]);
+  });
+
+  it("labels in the designer's language, English where no translation was written", () => {
+    const pending = statusGroups(statuses, "zh-CN", "", ["pending", "resolved"]);
+    expect(pending).toEqual([
+      { category: "pending", options: [["pending", "等待中"], ["waiting_parts", "等待配件"]] },
+      { category: "resolved", options: [["resolved", "已解决"], ["refunded", "Refunded"]] },
+    ]);
+  });
+
+  it("offers only the given categories (an end's outcome) and keeps a chosen status that no longer fits", () => {
+    expect(statusGroups(statuses, "en", "refunded", ["resolved"])).toEqual([
+      { category: "resolved", options: [["resolved", "Resolved"], ["refunded", "Refunded"]] },
+    ]);
+    expect(statusGroups(statuses, "en", "waiting_parts", ["closed"]).at(-1))
+      .toEqual({ category: "", options: [["waiting_parts", "Waiting for parts ⚠"]] });
+    expect(statusGroups(statuses, "en", "on_hold").at(-1))
+      .toEqual({ category: "", options: [["on_hold", "On hold ⚠"]] });
+    expect(statusGroups(statuses, "en", "gone").at(-1)).toEqual({ category: "", options: [["gone", "gone ⚠"]] });
+  });
+
+  it("offers nothing but a kept value before the statuses have loaded", () => {
+    expect(statusGroups([], "en", "")).toEqual([]);
+    expect(statusGroups([], "en", "open")).toEqual([{ category: "", options: [["open", "open ⚠"]] }]);
   });
 });

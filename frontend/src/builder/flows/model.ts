@@ -89,6 +89,51 @@ export const NODE_SPECS: readonly NodeSpec[] = [
     defaults: () => ({ outcome: "resolved" }) },
 ];
 
+/** The five status categories, in their order. */
+export const STATUS_CATEGORIES = ["new", "open", "pending", "resolved", "closed"] as const;
+
+/** The category an end's outcome puts the ticket in (builder/flows/nodes/control.py). */
+export const OUTCOME_CATEGORY: Record<string, string> = {
+  resolved: "resolved", rejected: "closed", cancelled: "closed",
+};
+
+/** A row of GET /api/v1/statuses (by category, then position). */
+export interface TicketStatus {
+  key: string;
+  category: string;
+  label: unknown;
+  position: number;
+  active: boolean;
+}
+
+/** Options of a status picker under one category; `category` "" holds a value no longer offered. */
+export interface StatusGroup {
+  category: string;
+  options: [string, string][];
+}
+
+/**
+ * A status picker's options: the active statuses of `categories`, grouped by category in
+ * category order, labelled in `lang`. A `current` key that is not among them (deactivated,
+ * in another category, or unknown) is kept as a last, ungrouped option marked ⚠, so that
+ * opening a node never changes what it names.
+ */
+export function statusGroups(
+  statuses: readonly TicketStatus[], lang: Lang, current: string,
+  categories: readonly string[] = STATUS_CATEGORIES,
+): StatusGroup[] {
+  const groups = categories.map((category) => ({
+    category,
+    options: statuses.filter((s) => s.active && s.category === category)
+      .map((s): [string, string] => [s.key, localize(s.label, lang) || s.key]),
+  })).filter((group) => group.options.length > 0);
+  if (current && !groups.some((group) => group.options.some(([key]) => key === current))) {
+    const known = statuses.find((s) => s.key === current);
+    groups.push({ category: "", options: [[current, `${(known && localize(known.label, lang)) || current} ⚠`]] });
+  }
+  return groups;
+}
+
 export const SPEC: Record<string, NodeSpec> = Object.fromEntries(
   NODE_SPECS.map((spec) => [spec.type, spec]),
 );
