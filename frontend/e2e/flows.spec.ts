@@ -1,36 +1,11 @@
-import { expect, test, type Locator, type Page } from "@playwright/test";
-import { failOnConsoleErrors, signIn } from "./helpers";
+import { expect, test } from "@playwright/test";
+import { connect, drag, failOnConsoleErrors, node, signIn } from "./helpers";
 
 // A process owner draws a refund flow from scratch (large amounts -> both after-sales leads
 // approve; the rest -> round robin in after-sales), simulates it, publishes it; a requester's
 // large refund then follows the new flow: its approval task sits with the leads.
 
 test.use({ viewport: { width: 1600, height: 900 } });
-
-/** Drag like a person: hover, press, move in steps, release (xyflow's own tests do this). */
-async function drag(page: Page, from: Locator, to: { x: number; y: number }) {
-  await from.hover();
-  await page.mouse.down();
-  await page.mouse.move(to.x, to.y, { steps: 10 });
-  await page.mouse.up();
-}
-
-async function center(locator: Locator): Promise<{ x: number; y: number }> {
-  const box = await locator.boundingBox();
-  if (!box) throw new Error("not visible");
-  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-}
-
-function node(page: Page, id: string): Locator {
-  return page.locator(`.react-flow__node[data-id="${id}"]`);
-}
-
-async function connect(page: Page, source: string, target: string, handle?: string) {
-  const from = node(page, source).locator(
-    handle ? `.react-flow__handle.source[data-handleid="${handle}"]` : ".react-flow__handle.source",
-  );
-  await drag(page, from, await center(node(page, target).locator(".react-flow__handle.target")));
-}
 
 test("draw, simulate and publish a refund flow; a large refund then needs the leads", async ({ page, browser }) => {
   const errors = failOnConsoleErrors(page);

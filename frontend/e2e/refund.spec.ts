@@ -1,5 +1,5 @@
-import { expect, test, type Locator, type Page } from "@playwright/test";
-import { failOnConsoleErrors, signIn } from "./helpers";
+import { expect, test, type Page } from "@playwright/test";
+import { connect, drag, failOnConsoleErrors, node, signIn } from "./helpers";
 
 // Issue #4's "done when": starting from the demo (`docket run`), a designer builds and
 // publishes the demo refund form (builder/forms/demo/refund.json) under a new key without
@@ -13,31 +13,6 @@ test.setTimeout(180_000);
 
 const KEY = "refund-2";
 const FLOW = "refund-2-flow";
-
-/** Drag like a person: hover, press, move in steps, release (xyflow's own tests do this). */
-async function drag(page: Page, from: Locator, to: { x: number; y: number }) {
-  await from.hover();
-  await page.mouse.down();
-  await page.mouse.move(to.x, to.y, { steps: 10 });
-  await page.mouse.up();
-}
-
-async function center(locator: Locator): Promise<{ x: number; y: number }> {
-  const box = await locator.boundingBox();
-  if (!box) throw new Error("not visible");
-  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-}
-
-function node(page: Page, id: string): Locator {
-  return page.locator(`.react-flow__node[data-id="${id}"]`);
-}
-
-async function connect(page: Page, source: string, target: string, handle?: string) {
-  const from = node(page, source).locator(
-    handle ? `.react-flow__handle.source[data-handleid="${handle}"]` : ".react-flow__handle.source",
-  );
-  await drag(page, from, await center(node(page, target).locator(".react-flow__handle.target")));
-}
 
 /** The inspector's English and Chinese boxes of one translatable setting. */
 async function bilingual(page: Page, label: string, en: string, zh?: string) {
