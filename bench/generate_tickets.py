@@ -216,7 +216,8 @@ def generate(total: int, batch: int) -> None:
                 data = _data(rng, form_key, description)
                 ticket_rows.append((
                     next_id, next_number, form_id, version_id, form_key, version_number,
-                    rng.choice(requesters), assignee, team, status,
+                    # each category's seeded status has the category's name as its key
+                    rng.choice(requesters), assignee, team, status, status,
                     rng.choices(("low", "normal", "high", "urgent"), (20, 55, 20, 5))[0],
                     "bench", subject, json.dumps(data, ensure_ascii=False), "en",
                     created, created + timedelta(hours=rng.randrange(1, 200)), 1))
@@ -230,8 +231,8 @@ def generate(total: int, batch: int) -> None:
                 search_rows.append((next_id, document))
             with cur.copy(
                 "COPY tickets (id, number, form_id, form_version_id, form_key, "
-                "form_version_number, requester_id, assignee_id, team_id, status, priority, "
-                "channel, subject, data, locale, created_at, updated_at, revision) "
+                "form_version_number, requester_id, assignee_id, team_id, status, status_key, "
+                "priority, channel, subject, data, locale, created_at, updated_at, revision) "
                 "FROM STDIN") as copy:
                 for row in ticket_rows:
                     copy.write_row(row)

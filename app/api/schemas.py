@@ -7,6 +7,9 @@ from typing import Any
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 from sqlalchemy import select
 
+from app.db import db
+from runtime.tickets.statuses import status_labels
+
 Text = fields.Raw(metadata={"description": "A string or {locale: string}", "example":
                             {"en": "Refund request", "zh-CN": "退款申请"}})
 
@@ -109,6 +112,11 @@ class AttachmentSchema(Schema):
     type = fields.String(attribute="content_type")
 
 
+def _status_label(ticket: Any) -> dict[str, str]:
+    label = status_labels(session=db()).get(ticket.status_key)
+    return label if label is not None else ticket.custom_status.label  # added just now
+
+
 class TicketSchema(Schema):
     """A ticket."""
 
@@ -117,7 +125,7 @@ class TicketSchema(Schema):
     status = fields.String(metadata={"description": "the category: new, open, pending, "
                                      "resolved or closed"})
     status_key = fields.String(metadata={"description": "the custom status in the category"})
-    status_label = fields.Function(lambda t: t.custom_status.label, metadata={
+    status_label = fields.Function(_status_label, metadata={
         "description": 'the custom status\'s label: {"en": ..., "zh-CN": ...}'})
     priority = fields.String()
     channel = fields.String()

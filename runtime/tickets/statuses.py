@@ -10,6 +10,7 @@ at least one active status, so a bare category always has a default to land on.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,29 @@ def grouped_statuses(*, session: Session) -> list[tuple[Status, list[TicketStatu
 def statuses_by_key(*, session: Session) -> dict[str, TicketStatus]:
     """Every status (active or not) by key: labels for timelines and lists in one read."""
     return {s.key: s for s in session.scalars(select(TicketStatus))}
+
+
+#: Seconds a process keeps the labels it read: statuses are a short list an admin edits now
+#: and then, labels are display text, and every ticket shown needs its label. A change made
+#: in this process is seen at once; one made in another process, within this time.
+LABELS_TTL = 5.0
+_labels: tuple[float, dict[str, dict[str, str]]] = (float("-inf"), {})
+
+
+def status_labels(*, session: Session) -> dict[str, dict[str, str]]:
+    """Every status's label by key, read at most every LABELS_TTL seconds per process."""
+    global _labels
+    read_at, labels = _labels
+    if time.monotonic() - read_at > LABELS_TTL:
+        labels = {key: label for key, label in session.execute(
+            select(TicketStatus.key, TicketStatus.label))}
+        _labels = (time.monotonic(), labels)
+    return labels
+
+
+def _forget_labels() -> None:
+    global _labels
+    _labels = (float("-inf"), {})
 
 
 def resolve_status(*, session: Session, value: str, pointer: str = "/status") -> TicketStatus:
@@ -156,6 +180,7 @@ def create_status(*, session: Session, key: Any, category: Any, label: Any) -> T
                           position=(last + 1) if last is not None else 0, active=True)
     session.add(status)
     session.flush()
+    _forget_labels()
     return status
 
 
@@ -191,6 +216,7 @@ def update_status(*, session: Session, key: str, label: Any = None, category: An
     if active is not None:
         status.active = active
     session.flush()
+    _forget_labels()
     return status
 
 

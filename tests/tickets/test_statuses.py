@@ -238,6 +238,20 @@ def test_ticket_api_shows_key_and_label_and_patch_takes_a_key(client, desk, bear
     assert client.get("/api/v1/tickets?status=DROP TABLE", headers=headers).status_code == 422
 
 
+def test_a_rename_shows_at_once_in_the_process_that_made_it(client, desk, bearer, make_user,
+                                                            parts):
+    """Labels are kept per process for a few seconds; this process's own changes are not."""
+    ticket, agent = desk.new_ticket(), bearer(desk.agent)
+    client.patch(f"/api/v1/tickets/{ticket.number}", json={"status": "waiting_parts"},
+                 headers=agent)
+    shown = client.get(f"/api/v1/tickets/{ticket.number}", headers=agent)
+    assert shown.json["status_label"]["en"] == "Waiting for parts"
+    client.patch("/api/v1/statuses/waiting_parts", json={"label": {"en": "Parts ordered"}},
+                 headers=bearer(make_user(Role.ADMIN)))
+    shown = client.get(f"/api/v1/tickets/{ticket.number}", headers=agent)
+    assert shown.json["status_label"] == {"en": "Parts ordered", "zh-CN": "等待配件"}
+
+
 # --- pages -----------------------------------------------------------------------------------
 
 def test_admin_page_adds_renames_reorders_deactivates_with_hostile_labels_inert(
