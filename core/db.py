@@ -64,6 +64,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets foreign keys and a busy timeout like a real server."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+    elif url.startswith("postgresql"):
+        # Docket's statements are short; JIT compiling one whose cost the planner
+        # overestimates (a phrase search's walk) takes longer than running it
+        kwargs.setdefault("connect_args", {"options": "-c jit=off"})
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from app.db import db
 from runtime.tickets.statuses import status_labels
@@ -113,6 +113,8 @@ class AttachmentSchema(Schema):
 
 
 def _status_label(ticket: Any) -> dict[str, str]:
+    if "custom_status" not in inspect(ticket).unloaded:  # lists load it with the page
+        return dict(ticket.custom_status.label)
     label = status_labels(session=db()).get(ticket.status_key)
     return label if label is not None else ticket.custom_status.label  # added just now
 
