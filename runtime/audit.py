@@ -206,7 +206,7 @@ def _signed(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]
 def created_entries(session: Session, objects: Iterable[Any]) -> list[dict[str, Any]]:
     """The create entries (``audit_entries`` rows) of objects written by a plain INSERT ...
     RETURNING, which no flush sees: the rows the listener would have written, for the
-    caller to insert. None while recording is off."""
+    caller to insert; none while recording is off."""
     if not event.contains(Session, "after_flush", _after_flush):
         return []
     return _signed(session, _created(objects))
