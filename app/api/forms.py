@@ -147,8 +147,11 @@ class FormItem(MethodView):
     @blp.response(200, FormStateSchema)
     @require_roles()
     def get(self, key: str) -> Any:
-        """One form."""
-        return service.get_form(session=db(), key=key)
+        """One form; for roles other than designers and admins, only a form open for
+        submission (like the list)."""
+        if current_user.role in (*DESIGNERS, Role.ADMIN):
+            return service.get_form(session=db(), key=key)
+        return service.get_open_form(session=db(), key=key)
 
     @blp.arguments(FormPatchSchema)
     @blp.response(200, FormSchema)

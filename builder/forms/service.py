@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from builder.definitions import Lifecycle
 from builder.forms.definition import compile_schema, validate_definition
 from builder.forms.models import Form, FormVersion
-from core.errors import Problem
+from core.errors import NotFound, Problem
 from core.people import User
 
 EXPORT_KIND = "docket.form"
@@ -44,10 +44,21 @@ def list_forms(*, session: Session, include_archived: bool = False) -> list[Form
     return FORMS.list_all(session=session, include_archived=include_archived)
 
 
+#: Forms open for submission: published at least once and not archived.
+_OPEN = (Form.archived.is_(False), Form.versions.any())
+
+
 def list_open_forms(*, session: Session) -> list[Form]:
-    """The forms open for submission by key: published at least once and not archived."""
-    return list(session.scalars(
-        select(Form).where(Form.archived.is_(False), Form.versions.any()).order_by(Form.key)))
+    """The forms open for submission, by key."""
+    return list(session.scalars(select(Form).where(*_OPEN).order_by(Form.key)))
+
+
+def get_open_form(*, session: Session, key: str) -> Form:
+    """The form with ``key`` if it is open for submission, or NotFound (as if unknown)."""
+    found = session.scalar(select(Form).where(Form.key == key, *_OPEN))
+    if found is None:
+        raise NotFound(f"There is no form with key '{key}'.")
+    return found
 
 
 def get_form(*, session: Session, key: str, for_update: bool = False) -> Form:

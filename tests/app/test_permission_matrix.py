@@ -184,7 +184,7 @@ CALLS: list[Call] = [
         {"key": "simple-copy", "title": {"en": "Copy"}}, roles=DESIGNERS, changes=True),
     api("POST", F + "/preview", "/api/v1/forms/sketch/preview", simple_form(key="sketch"),
         roles=DESIGNERS),
-    api("GET", F, "/api/v1/forms/sketch", variant="never published"),
+    api("GET", F, "/api/v1/forms/sketch", variant="never published", sees=DESIGNERS),
     api("PATCH", F, "/api/v1/forms/simple", {"title": {"en": "Renamed"}}, roles=DESIGNERS,
         changes=True),
     api("DELETE", F, "/api/v1/forms/simple", roles=DESIGNERS, changes=True),
