@@ -61,15 +61,23 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets foreign keys and a busy timeout like a real server."""
+    """Create an engine; SQLite gets foreign keys and a busy timeout like a real server,
+    PostgreSQL connections run without JIT."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
-    elif url.startswith("postgresql"):
-        # Docket's statements are short; JIT compiling one whose cost the planner
-        # overestimates (a phrase search's walk) takes longer than running it
-        kwargs.setdefault("connect_args", {"options": "-c jit=off"})
     engine = create_engine(url, **kwargs)
-    if engine.dialect.name == "sqlite":
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _no_jit(dbapi_connection: Any, _record: Any) -> None:
+            # Docket's statements are short; JIT compiling one whose cost the planner
+            # overestimates (a phrase search's walk) takes longer than running it. Set per
+            # connection (committed, so a rollback keeps it), leaving the URL's options alone.
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET jit = off")
+            dbapi_connection.commit()
+
+    elif engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
