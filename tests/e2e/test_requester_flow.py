@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import screenshot_dir, sign_in
+from tests.forms_fixtures import PNG
 
 pytestmark = pytest.mark.browser
 
@@ -74,4 +75,20 @@ def test_portal_in_chinese(browser: Browser, live_url: str) -> None:
     page.get_by_label("类别").select_option("refund")
     expect(page.get_by_label("订单号")).to_be_visible()
     page.screenshot(path=str(screenshot_dir() / "e2e-refund-zh-phone.png"), full_page=True)
+    context.close()
+
+
+def test_file_inputs_speak_the_pages_language(browser: Browser, live_url: str) -> None:
+    """The browser words a file input's button in its own language ("Choose Files"); the
+    page shows its own button and the chosen names instead, in Chinese here."""
+    context = browser.new_context(locale="en-US", viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    sign_in(page, live_url, "requester@example.com")
+    page.goto(f"{live_url}/portal/forms/repair?lang=zh-CN")
+    box = page.locator(".file-box")
+    expect(box.locator(".file-pick")).to_have_text("选择文件")
+    expect(box.locator(".file-chosen")).to_have_text("未选择文件")
+    box.locator("input[type=file]").set_input_files(files=[
+        {"name": "划痕.png", "mimeType": "image/png", "buffer": PNG}])
+    expect(box.locator(".file-chosen")).to_have_text("划痕.png")
     context.close()
