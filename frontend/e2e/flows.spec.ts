@@ -92,7 +92,7 @@ test("draw, simulate and publish a refund flow; a large refund then needs the le
   await page.locator("#sim-amount").fill("2500");
   await page.getByRole("button", { name: "Run simulation" }).click();
   const result = page.locator(".fd-sim-result");
-  await expect(result).toContainText("Outcome: resolved");
+  await expect(result).toContainText("Outcome: Resolved");
   await expect(result).toContainText(/amount/);
   await expect(node(page, "approval1").locator(".fd-node")).toHaveClass(/sim-on/);
   await expect(node(page, "assign1").locator(".fd-node")).toHaveClass(/sim-off/);
