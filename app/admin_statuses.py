@@ -63,8 +63,7 @@ def _done(action: Any, success: str) -> Response:
 @require_roles(Role.ADMIN)
 def index() -> Any:
     """Every status, grouped by category in order, with forms to change them."""
-    found = service.list_statuses(session=db())
-    groups = [(category, [s for s in found if s.category == category]) for category in Status]
+    groups = service.grouped_statuses(session=db(), active_only=False)
     return render_template("admin/statuses.html", groups=groups, categories=list(Status),
                            lang=current_language())
 

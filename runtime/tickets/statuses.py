@@ -36,9 +36,11 @@ def list_statuses(*, session: Session, active_only: bool = False) -> list[Ticket
     return sorted(rows, key=lambda s: _CATEGORY_ORDER[s.category])
 
 
-def grouped_statuses(*, session: Session) -> list[tuple[Status, list[TicketStatus]]]:
-    """Active statuses per category, for pickers (``<optgroup>`` per category)."""
-    found = list_statuses(session=session, active_only=True)
+def grouped_statuses(*, session: Session, active_only: bool = True
+                     ) -> list[tuple[Status, list[TicketStatus]]]:
+    """Statuses per category in order: the active ones for pickers (``<optgroup>`` per
+    category), all of them for the admin's page."""
+    found = list_statuses(session=session, active_only=active_only)
     return [(category, [s for s in found if s.category == category]) for category in Status]
 
 
