@@ -243,15 +243,13 @@ def _insert_ticket(session: Session, values: dict[str, Any]) -> Ticket:
 def _ticket_insert(sequence: bool) -> Insert:
     table = cast(Table, Ticket.__table__)
     given: dict[str, Any] = {key: bindparam(key) for key in _GIVEN}
-    if sequence:
-        given["number"] = NEXT_IN_SEQUENCE
+    given["number"] = NEXT_IN_SEQUENCE if sequence else bindparam("number")
     # only what the database decides comes back (the id, the number, SQL defaults)
     return insert(table).values(given).returning(
-        *(column for column in table.c if column.key not in _GIVEN or column.key == "number"))
+        *(column for column in table.c if column.key not in _GIVEN))
 
 
-#: The columns a submission sets (the number only where there is no sequence).
-_GIVEN = ("number", "form_id", "form_version_id", "form_key", "form_version_number",
-          "requester_id", "channel", "locale", "data", "subject", "idempotency_key",
-          "request_hash", "status", "priority", "assignee_id", "team_id", "created_at",
-          "updated_at", "revision")
+#: The columns a submission sets; the number comes from the sequence or is taken first.
+_GIVEN = ("form_id", "form_version_id", "form_key", "form_version_number", "requester_id",
+          "channel", "locale", "data", "subject", "idempotency_key", "request_hash", "status",
+          "priority", "assignee_id", "team_id", "created_at", "updated_at", "revision")
