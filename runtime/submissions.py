@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import ColumnElement, Integer, String, Table, bindparam, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -91,8 +91,18 @@ def published_version(*, session: Session, key: str) -> Published:
         version = session.get_one(FormVersion, version_id)
         _versions[digest] = (version.definition, version.schema)
     definition, schema = _versions[digest]
-    return Published(form_id, key, version_id, number, digest, definition, schema,
-                     flow_version_id, flow_hash)
+    published = Published(form_id, key, version_id, number, digest, definition, schema,
+                          flow_version_id, flow_hash)
+    if len(_current) >= 1024:
+        _current.clear()
+    _current[key] = published
+    return published
+
+
+#: The last version each form key was seen with in this process. Submissions use it without
+#: a query; the ticket INSERT checks in the database that it is still current (``_guard``),
+#: and when it is not, the submission is made again from a fresh ``published_version``.
+_current: dict[str, Published] = {}
 
 
 def _bind_files(
@@ -174,32 +184,43 @@ def submit_ticket(
     digest = request_digest({"form": form_key, "data": data})
     if idempotency_key and (ticket := _replay(session, requester, idempotency_key, digest)):
         return ticket, False
-    version = published_version(session=session, key=form_key)
-    clean, problems = check_submission(version.definition, version.schema, data, version.hash)
-    if problems:
-        raise InvalidSubmission(problems, "Some fields need your attention.")
-    files, problems = _resolve_references(session, version.definition, clean, requester)
-    if problems:
-        raise InvalidSubmission(problems, "Some fields need your attention.")
-    values = {
-        "form_id": version.form_id, "form_version_id": version.version_id,
-        "form_key": version.form_key, "form_version_number": version.number,
-        "requester_id": requester.id, "channel": channel, "locale": locale, "data": clean,
-        "subject": _subject(version.definition, clean, locale),
-        "idempotency_key": idempotency_key,
-        "request_hash": digest if idempotency_key else None,
-    }
-    if idempotency_key:
+    # what this process last saw of the form, else what it is now; a cached version that
+    # fails (the INSERT's guard, or the checks) is tried once more against a fresh read
+    version = _current.get(form_key)
+    cached = version is not None
+    version = version or published_version(session=session, key=form_key)
+    while True:
+        ticket = None
         try:
-            with session.begin_nested():
-                ticket = _insert_ticket(session, values)
-        except IntegrityError:
-            # a concurrent request with the same Idempotency-Key committed first
-            if replayed := _replay(session, requester, idempotency_key, digest):
-                return replayed, False
-            raise
-    else:
-        ticket = _insert_ticket(session, values)
+            clean, files = _checked(session, version, data, requester)
+        except InvalidSubmission:
+            if not cached:
+                raise
+        else:
+            values = {
+                "form_id": version.form_id, "form_version_id": version.version_id,
+                "form_key": version.form_key, "form_version_number": version.number,
+                "requester_id": requester.id, "channel": channel, "locale": locale,
+                "data": clean, "subject": _subject(version.definition, clean, locale),
+                "idempotency_key": idempotency_key,
+                "request_hash": digest if idempotency_key else None,
+            }
+            if idempotency_key:
+                try:
+                    with session.begin_nested():
+                        ticket = _insert_ticket(session, values, version)
+                except IntegrityError:
+                    # a concurrent request with the same Idempotency-Key committed first
+                    if replayed := _replay(session, requester, idempotency_key, digest):
+                        return replayed, False
+                    raise
+            else:
+                ticket = _insert_ticket(session, values, version)
+        if ticket is not None:
+            break
+        if not cached:  # republished, archived or rebound between the read and the write
+            raise Conflict("The form changed while this was submitted. Send it again.")
+        version, cached = published_version(session=session, key=form_key), False
     for attachment in files:
         attachment.ticket_id = ticket.id
     set_committed_value(ticket, "attachments", files)
@@ -219,18 +240,37 @@ def submit_ticket(
     return ticket, True
 
 
-def _insert_ticket(session: Session, values: dict[str, Any]) -> Ticket:
+def _checked(
+    session: Session, version: Published, data: Any, requester: User,
+) -> tuple[dict[str, Any], list[Attachment]]:
+    """The data to store and the files it binds; InvalidSubmission with every problem."""
+    clean, problems = check_submission(version.definition, version.schema, data, version.hash)
+    if not problems:
+        files, problems = _resolve_references(session, version.definition, clean, requester)
+    if problems:
+        raise InvalidSubmission(problems, "Some fields need your attention.")
+    return clean, files
+
+
+def _insert_ticket(session: Session, values: dict[str, Any], version: Published) -> Ticket | None:
     """INSERT the new ticket and make it a loaded object from the values sent plus the ones
-    the database made (RETURNING). A statement built once, not the unit of work: for one
-    known row, the flush's bookkeeping and building a statement per call cost more than
-    everything else a submission does (bench/profile_submission.py)."""
+    the database made (RETURNING); None, and nothing written, when ``version`` is no longer
+    the form's current one. A statement built once, not the unit of work: for one known row,
+    the flush's bookkeeping and building a statement per call cost more than everything
+    else a submission does (bench/profile_submission.py)."""
     now = utcnow()
     values.update(status=Status.NEW, priority=Priority.NORMAL, assignee_id=None, team_id=None,
                   created_at=now, updated_at=now, revision=1)
     sequence = has_sequence(session)
     if not sequence:
         values["number"] = next_ticket_number(session)
-    made = session.execute(_ticket_insert(sequence), values).one()._mapping
+    flow = version.flow_version_id is not None
+    guard = {"version_hash": version.hash, "flow_version_id": version.flow_version_id,
+             "flow_hash": version.flow_hash}
+    found = session.execute(_ticket_insert(sequence, flow), {**values, **guard}).first()
+    if found is None:
+        return None
+    made = found._mapping
     ticket = Ticket()
     for key, value in (*values.items(), *made.items()):
         set_committed_value(ticket, key, value)
@@ -240,13 +280,35 @@ def _insert_ticket(session: Session, values: dict[str, Any]) -> Ticket:
 
 
 @functools.cache
-def _ticket_insert(sequence: bool) -> Insert:
+def _ticket_insert(sequence: bool, flow: bool) -> Insert:
     table = cast(Table, Ticket.__table__)
-    given: dict[str, Any] = {key: bindparam(key) for key in _GIVEN}
-    given["number"] = NEXT_IN_SEQUENCE if sequence else bindparam("number")
+    given: dict[str, Any] = {key: bindparam(key, type_=table.c[key].type) for key in _GIVEN}
+    given["number"] = NEXT_IN_SEQUENCE if sequence else bindparam("number", type_=Integer)
+    row = select(*given.values()).where(*_guard(flow))
     # only what the database decides comes back (the id, the number, SQL defaults)
-    return insert(table).values(given).returning(
+    return insert(table).from_select(list(given), row).returning(
         *(column for column in table.c if column.key not in _GIVEN))
+
+
+def _guard(flow: bool) -> list[ColumnElement[bool]]:
+    """Conditions under which the version a submission was checked against is still the
+    form's current one: the form is not archived, the version (by id and content hash) is
+    its newest, and the same flow version (by id and hash), or none, is bound."""
+    form_id = bindparam("form_id", type_=Integer)
+    number = bindparam("form_version_number", type_=Integer)
+    bound = select(FlowBinding.id).where(FlowBinding.form_id == form_id)
+    if flow:
+        bound = bound.join(FlowVersion, FlowVersion.id == FlowBinding.flow_version_id).where(
+            FlowVersion.id == bindparam("flow_version_id", type_=Integer),
+            FlowVersion.hash == bindparam("flow_hash", type_=String))
+    return [
+        exists().where(Form.id == form_id, Form.archived.is_(False)),
+        exists().where(FormVersion.id == bindparam("form_version_id", type_=Integer),
+                       FormVersion.form_id == form_id, FormVersion.number == number,
+                       FormVersion.hash == bindparam("version_hash", type_=String)),
+        ~exists().where(FormVersion.form_id == form_id, FormVersion.number > number),
+        exists(bound) if flow else ~exists(bound),
+    ]
 
 
 #: The columns a submission sets; the number comes from the sequence or is taken first.
