@@ -28,7 +28,7 @@ import requests
 
 TICK = os.sysconf("SC_CLK_TCK")
 #: (url, headers, bodies, first body, request count, start at, deadline) for one client.
-ClientJob = tuple[str, dict[str, str], list[bytes], int, int, float, float]
+ClientJob = tuple[str, dict[str, str], list[bytes], int, int, float, float, int]
 
 
 @dataclass
@@ -62,7 +62,7 @@ class LoadResult:
 
 def client(job: ClientJob) -> tuple[list[float], dict[int, int], float, float, str]:
     """One load-generator process: post bodies until its count or the deadline (monotonic)."""
-    url, headers, bodies, offset, count, start_at, deadline = job
+    url, headers, bodies, offset, count, start_at, deadline, expect = job
     session, latencies, statuses, error = requests.Session(), [], Counter[int](), ""
     session.trust_env = False  # localhost: skip proxy/netrc lookups, a large part of the CPU
     time.sleep(max(0.0, start_at - time.monotonic()))
@@ -78,23 +78,23 @@ def client(job: ClientJob) -> tuple[list[float], dict[int, int], float, float, s
             # without a charset runs charset detection, client CPU that grows with the body
             # and would be taken from the servers measured on the same CPUs
             status = response.status_code
-            text = "" if status == 201 else response.content[:300].decode(errors="replace")
+            text = "" if status == expect else response.content[:300].decode(errors="replace")
         except requests.RequestException as exc:
             status, text = 0, repr(exc)
         latencies.append(time.perf_counter() - began)
         statuses[status] += 1
-        if status != 201 and not error:
+        if status != expect and not error:
             error = f"{status} {text}"
     return latencies, dict(statuses), time.process_time() - cpu, time.monotonic(), error
 
 
 def drive(url: str, headers: dict[str, str], bodies: list[bytes], *, clients: int, total: int,
-          duration: float, offset: int = 0) -> LoadResult:
+          duration: float, offset: int = 0, expect: int = 201) -> LoadResult:
     """``clients`` processes share ``total`` POSTs of ``bodies``, all bounded by ``duration``."""
     per = max(1, total // clients)
     with ProcessPoolExecutor(clients) as pool:
         start_at = time.monotonic() + 1.0  # every process is forked and waiting by then
-        jobs = [(url, headers, bodies, offset + i * per, per, start_at, start_at + duration)
+        jobs = [(url, headers, bodies, offset + i * per, per, start_at, start_at + duration, expect)
                 for i in range(clients)]
         parts = list(pool.map(client, jobs))
     result = LoadResult(seconds=max(p[3] for p in parts) - start_at)
