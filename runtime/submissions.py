@@ -14,20 +14,34 @@ import fnmatch
 import functools
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Integer, String, Table, bindparam, exists, insert, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Executable,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy import cast as cast_
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.dml import Insert
 
 from builder.flows.models import FlowBinding, FlowVersion
 from builder.forms.models import Form, FormVersion
 from builder.forms.texts import localized
 from core.clock import utcnow
-from core.db import insert_together
+from core.db import Base, insert_together
 from core.errors import Conflict, InvalidSubmission, NotFound, Problem
 from core.people import User, get_user_by_email
 from runtime.audit import AuditEntry, created_entries
@@ -35,7 +49,7 @@ from runtime.checking import check_submission
 from runtime.flows.runner import start_flow
 from runtime.tickets.models import Attachment, Priority, Status, Ticket, TicketEvent
 from runtime.tickets.numbering import NEXT_IN_SEQUENCE, has_sequence, next_ticket_number
-from runtime.tickets.search import TicketSearch, new_document
+from runtime.tickets.search import TicketSearch, new_document, ticket_document
 
 
 def request_digest(data: Any) -> str:
@@ -167,7 +181,7 @@ def _subject(definition: dict[str, Any], data: dict[str, Any], locale: str) -> s
     return (localized(definition.get("title"), locale) or str(definition.get("key", "")))[:300]
 
 
-def _replay(session: Session, requester: User, key: str, digest: str) -> Ticket | None:
+def _replay(session: Session, requester: User, key: str, digest: str | None) -> Ticket | None:
     ticket = session.scalar(
         select(Ticket).where(Ticket.requester_id == requester.id, Ticket.idempotency_key == key)
     )
@@ -181,7 +195,7 @@ def submit_ticket(
     idempotency_key: str | None = None, channel: str = "web", locale: str = "en",
 ) -> tuple[Ticket, bool]:
     """Validate ``data`` against the form and create a ticket; returns (ticket, created)."""
-    digest = request_digest({"form": form_key, "data": data})
+    digest = request_digest({"form": form_key, "data": data}) if idempotency_key else None
     if idempotency_key and (ticket := _replay(session, requester, idempotency_key, digest)):
         return ticket, False
     # what this process last saw of the form, else what it is now; a cached version that
@@ -203,19 +217,19 @@ def submit_ticket(
                 "requester_id": requester.id, "channel": channel, "locale": locale,
                 "data": clean, "subject": _subject(version.definition, clean, locale),
                 "idempotency_key": idempotency_key,
-                "request_hash": digest if idempotency_key else None,
+                "request_hash": digest,
             }
             if idempotency_key:
                 try:
                     with session.begin_nested():
-                        ticket = _insert_ticket(session, values, version)
+                        ticket = _insert_ticket(session, values, version, channel)
                 except IntegrityError:
                     # a concurrent request with the same Idempotency-Key committed first
                     if replayed := _replay(session, requester, idempotency_key, digest):
                         return replayed, False
                     raise
             else:
-                ticket = _insert_ticket(session, values, version)
+                ticket = _insert_ticket(session, values, version, channel)
         if ticket is not None:
             break
         if not cached:  # republished, archived or rebound between the read and the write
@@ -224,14 +238,6 @@ def submit_ticket(
     for attachment in files:
         attachment.ticket_id = ticket.id
     set_committed_value(ticket, "attachments", files)
-    insert_together(session, [
-        (TicketEvent, {"ticket_id": ticket.id, "kind": "created", "actor_id": requester.id,
-                       "created_at": ticket.created_at, "payload": {
-                           "form": version.form_key, "version": version.number,
-                           "channel": channel}}),
-        (TicketSearch, new_document(ticket)),
-        *((AuditEntry, row) for row in created_entries(session, [ticket])),
-    ])
     if version.flow_version_id is not None:
         start_flow(session=session, ticket=ticket, version_id=version.flow_version_id,
                    digest=version.flow_hash)
@@ -252,42 +258,91 @@ def _checked(
     return clean, files
 
 
-def _insert_ticket(session: Session, values: dict[str, Any], version: Published) -> Ticket | None:
-    """INSERT the new ticket and make it a loaded object from the values sent plus the ones
-    the database made (RETURNING); None, and nothing written, when ``version`` is no longer
-    the form's current one. A statement built once, not the unit of work: for one known row,
-    the flush's bookkeeping and building a statement per call cost more than everything
-    else a submission does (bench/profile_submission.py)."""
+def _insert_ticket(
+    session: Session, values: dict[str, Any], version: Published, channel: str,
+) -> Ticket | None:
+    """INSERT the new ticket with its first timeline event, search row and audit entry, and
+    make it a loaded object from the values sent plus the ones the database made
+    (RETURNING); None, and nothing written, when ``version`` is no longer the form's current
+    one. Statements built once, not the unit of work: for rows known in advance, the flush's
+    bookkeeping and building a statement per call cost more than everything else a
+    submission does (bench/profile_submission.py). On PostgreSQL the four rows are one
+    statement (the others are data-modifying CTEs reading the ticket's RETURNING row)."""
     now = utcnow()
     values.update(status=Status.NEW, priority=Priority.NORMAL, assignee_id=None, team_id=None,
                   created_at=now, updated_at=now, revision=1)
     sequence = has_sequence(session)
     if not sequence:
         values["number"] = next_ticket_number(session)
+    ticket = Ticket()
+    for key, value in values.items():
+        set_committed_value(ticket, key, value)
+    event = {"kind": "created", "actor_id": values["requester_id"], "created_at": now,
+             "payload": {"form": version.form_key, "version": version.number, "channel": channel}}
+    together = session.get_bind().dialect.name == "postgresql"
+    # the audit entry of the values sent (the columns the database makes are added in SQL)
+    audit = created_entries(session, [ticket]) if together else []
     flow = version.flow_version_id is not None
-    guard = {"version_hash": version.hash, "flow_version_id": version.flow_version_id,
-             "flow_hash": version.flow_hash}
-    found = session.execute(_ticket_insert(sequence, flow), {**values, **guard}).first()
+    params = {**values, "version_hash": version.hash, "flow_version_id": version.flow_version_id,
+              "flow_hash": version.flow_hash}
+    if together:
+        params.update({f"event_{key}": value for key, value in event.items()},
+                      search_document=ticket_document(values["subject"], values["data"]))
+    for entry in audit:
+        params.update({f"audit_{key}": value for key, value in entry.items()})
+    found = session.execute(
+        _ticket_insert(sequence, flow, together, bool(audit)), params).first()
     if found is None:
         return None
-    made = found._mapping
-    ticket = Ticket()
-    for key, value in (*values.items(), *made.items()):
+    for key, value in found._mapping.items():
         set_committed_value(ticket, key, value)
     make_transient_to_detached(ticket)  # as if a query had loaded it: persistent once added
     session.add(ticket)
+    if not together:
+        insert_together(session, [
+            (TicketEvent, {"ticket_id": ticket.id, **event}),
+            (TicketSearch, new_document(ticket)),
+            *((AuditEntry, row) for row in created_entries(session, [ticket])),
+        ])
     return ticket
 
 
 @functools.cache
-def _ticket_insert(sequence: bool, flow: bool) -> Insert:
+def _ticket_insert(sequence: bool, flow: bool, together: bool, audited: bool) -> Executable:
     table = cast(Table, Ticket.__table__)
     given: dict[str, Any] = {key: bindparam(key, type_=table.c[key].type) for key in _GIVEN}
     given["number"] = NEXT_IN_SEQUENCE if sequence else bindparam("number", type_=Integer)
     row = select(*given.values()).where(*_guard(flow))
     # only what the database decides comes back (the id, the number, SQL defaults)
-    return insert(table).from_select(list(given), row).returning(
-        *(column for column in table.c if column.key not in _GIVEN))
+    made = [column for column in table.c if column.key not in _GIVEN]
+    ticket = insert(table).from_select(list(given), row).returning(*made)
+    if not together:
+        return ticket
+    new = ticket.cte("new_ticket")
+    rows: list[tuple[type[Base], dict[str, Any]]] = [
+        (TicketEvent, {"ticket_id": new.c.id, **_sent(TicketEvent, "event", _EVENT)}),
+        (TicketSearch, {"ticket_id": new.c.id, **_sent(TicketSearch, "search", ["document"])}),
+    ]
+    if audited:  # Ticket's audit identity is its number; id, number, status_key are made here
+        rows.append((AuditEntry, {
+            **_sent(AuditEntry, "audit", ["at", "actor_id", "entity", "action"]),
+            "entity_id": cast_(new.c.number, String),
+            "after": bindparam("audit_after", type_=JSONB).op("||")(func.jsonb_build_object(
+                *(part for column in made for part in (column.key, new.c[column.key]))))}))
+    dependents = [insert(cast(Table, model.__table__)).from_select(
+        list(columns), select(*columns.values()).select_from(new)).cte(f"new_{i}")
+        for i, (model, columns) in enumerate(rows)]
+    return select(new).add_cte(*dependents)
+
+
+def _sent(model: type[Base], prefix: str, keys: Iterable[str]) -> dict[str, BindParameter[Any]]:
+    """Bind parameters ``<prefix>_<key>`` typed like the columns of ``model`` they fill."""
+    table = cast(Table, model.__table__)
+    return {key: bindparam(f"{prefix}_{key}", type_=table.c[key].type) for key in keys}
+
+
+#: The columns of the first timeline event a submission sends (its ticket_id comes from SQL).
+_EVENT = ("kind", "actor_id", "created_at", "payload")
 
 
 def _guard(flow: bool) -> list[ColumnElement[bool]]:
