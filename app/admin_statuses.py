@@ -17,8 +17,9 @@ from werkzeug.wrappers import Response
 from app.auth import require_roles
 from app.db import db
 from app.extensions import current_language
+from app.messages import error_message
 from builder.statuses import Status
-from core.errors import DocketError, InvalidSubmission
+from core.errors import DocketError
 from core.people import Role
 from runtime.tickets import statuses as service
 
@@ -35,13 +36,6 @@ _CODES = {
 }
 
 
-def _message(exc: DocketError) -> str:
-    if isinstance(exc, InvalidSubmission) and exc.problems:
-        return " ".join(str(_CODES[p.code]) % p.params if p.code in _CODES else p.message
-                        for p in exc.problems)
-    return exc.detail or _(exc.title)
-
-
 def _labels() -> dict[str, str]:
     form = request.form
     return {"en": form.get("label_en", ""), "zh-CN": form.get("label_zh", "")}
@@ -53,7 +47,7 @@ def _done(action: Any, success: str) -> Response:
         db().commit()
     except DocketError as exc:
         db().rollback()
-        flash(_message(exc), "error")
+        flash(error_message(exc, _CODES), "error")
     else:
         flash(success, "success")
     return redirect(url_for("admin_statuses.index"), 303)

@@ -6,11 +6,15 @@ sentence in the request's language. Codes without an entry keep the English mess
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import current_language
 from builder.forms.texts import localized
-from core.errors import Problem
+from core.errors import DocketError, InvalidSubmission, Problem
 
 MESSAGES = {
     "required": _l("This field is required."),
@@ -59,3 +63,13 @@ def problem_message(problem: Problem) -> str:
         # A problem without the numbers its template needs (a definition's structure check
         # says "minItems" with its own text): its own message, never a 500.
         return problem.message
+
+
+def error_message(exc: DocketError, wording: Mapping[str, Any] | None = None) -> str:
+    """What went wrong, as sentences a person can act on: every problem of refused input
+    (in a page's own ``wording`` for the codes it knows), else the error's detail or title."""
+    if isinstance(exc, InvalidSubmission) and exc.problems:
+        wording = wording or {}
+        return " ".join(str(wording[p.code]) % p.params if p.code in wording
+                        else problem_message(p) for p in exc.problems)
+    return exc.detail or _(exc.title)

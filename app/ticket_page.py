@@ -27,7 +27,7 @@ from app.auth import require_roles
 from app.db import db
 from app.extensions import current_language
 from app.jobs import hand_off
-from app.messages import problem_message
+from app.messages import error_message
 from app.workspace import STAFF, _flow_labels, _staff_emails, workspace
 from core.clock import utcnow
 from core.errors import Conflict, DocketError, InvalidSubmission, NotFound, Problem, TooLarge
@@ -54,15 +54,10 @@ _CODES = {
 
 def _message(exc: DocketError) -> str:
     """What went wrong, as a sentence a person can act on."""
-    if isinstance(exc, InvalidSubmission) and exc.problems:
-        return " ".join(str(_CODES[p.code]) if p.code in _CODES else problem_message(p)
-                        for p in exc.problems)
     if isinstance(exc, Conflict) and "changed by someone else" in exc.detail:
         return _("Someone else changed this ticket since you opened it. Nothing was saved: "
                  "reload the page to see their change, then try again.")
-    if exc.detail:
-        return exc.detail
-    return _(exc.title)
+    return error_message(exc, _CODES)
 
 
 def _ticket(number: int) -> Ticket:
