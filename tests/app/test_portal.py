@@ -125,3 +125,40 @@ def test_portal_reply_on_own_ticket_only(client, make_user, login, make_form, as
     assert client.post(f"/portal/tickets/{theirs}/reply", data={
         "body": "hi", "csrf_token": token}).status_code == 404
     assert client.post(f"{page}/reply", data={"body": "no token"}).status_code == 400
+
+
+def test_ticket_pages_say_who_handles_the_ticket(client, make_user, login, make_form,
+                                                 session):
+    """The requester's and the staff's ticket page name the team, then the assignee; a new
+    ticket is "not assigned yet"."""
+    from core.people import create_team
+    from runtime.tickets.models import Ticket
+    from runtime.tickets.relations import TicketWatcher
+
+    make_form(simple_form())
+    requester = make_user(Role.REQUESTER)
+    team = create_team(session=session, key="after-sales", name="After-sales crew")
+    agent = make_user(Role.AGENT, email="ana@example.com", teams=("after-sales",))
+    login(requester)
+    number = int(_post_form(client, "/portal/forms/simple", {
+        "category": "question", "summary": "Who?"}).headers["Location"].rsplit("/", 1)[1])
+    ticket = session.query(Ticket).filter_by(number=number).one()
+
+    def handled_by(path):
+        html = client.get(path).get_data(as_text=True)
+        return re.search(r"Handled by</dt><dd>(.*?)</dd>", html, re.S).group(1).strip()
+
+    assert "Not assigned yet" in handled_by(f"/portal/tickets/{number}")
+    ticket.team_id = team.id
+    session.commit()
+    assert handled_by(f"/portal/tickets/{number}") == "After-sales crew"
+    ticket.assignee_id = agent.id
+    session.commit()
+    assert handled_by(f"/portal/tickets/{number}") == "ana"
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    # staff who may look (CC'd) but not edit see the same line on the workspace page
+    designer = make_user(Role.DESIGNER)
+    session.add(TicketWatcher(ticket_id=ticket.id, user_id=designer.id))
+    session.commit()
+    login(designer)
+    assert handled_by(f"/workspace/tickets/{number}") == "ana"
