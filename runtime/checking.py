@@ -3,16 +3,17 @@
 How it works: the data must be a JSON object; empty values (``""``, ``null``, ``[]``, also
 inside group rows) are dropped; the values of hidden fields are dropped silently (the
 visibility fixed point of ``builder.conditions``); what is left is validated with the
-version's compiled schema, by a validator built once per schema and cached. Keys that name
-no field are reported (``unknownField``), never dropped: an integrator's typo must not
-vanish. Each JSON Schema error becomes one ``Problem`` pointing at the field (or the row
-cell, or the missing property) with a stable code; one problem per pointer, the most
-important first (``required`` before type, type before format, ...).
+version's compiled schema, by validators built once per schema and cached (jsonschema-rs
+says "valid" fast; jsonschema explains what is not). Keys that name no field are reported
+(``unknownField``), never dropped: an integrator's typo must not vanish. Each JSON Schema
+error becomes one ``Problem`` pointing at the field (or the row cell, or the missing
+property) with a stable code; one problem per pointer, the most important first
+(``required`` before type, type before format, ...).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -21,7 +22,13 @@ from jsonschema.protocols import Validator
 
 from builder.conditions import strip_hidden
 from builder.fields import FIELD_TYPES, MISSING, FieldType
-from builder.fields.values import find_unsafe_value, json_hash, pointer, value_validator
+from builder.fields.values import (
+    find_unsafe_value,
+    json_hash,
+    pointer,
+    quick_validator,
+    value_validator,
+)
 from builder.forms.texts import FALLBACK, localized
 from core.errors import Problem
 
@@ -89,13 +96,13 @@ class _Keyed:
 
 
 @lru_cache(maxsize=256)
-def _build_validator(keyed: _Keyed) -> Validator:
-    return value_validator(keyed.schema)
+def _build_validators(keyed: _Keyed) -> tuple[Validator, Callable[[Any], bool] | None]:
+    return value_validator(keyed.schema), quick_validator(keyed.schema)
 
 
 def validator_for(schema_hash: str, schema: dict[str, Any]) -> Validator:
     """The validator of a compiled form schema, built once per ``schema_hash`` (LRU)."""
-    return _build_validator(_Keyed(schema_hash, schema))
+    return _build_validators(_Keyed(schema_hash, schema))[0]
 
 
 def _is_empty(value: Any) -> bool:
@@ -173,8 +180,11 @@ def check_submission(
     if unsafe:
         return {}, [_problem(unsafe[0], "invalid")]
     cleaned = strip_hidden(definition, _drop_empty(definition, data))
+    validator, quick = _build_validators(_Keyed(schema_key or json_hash(schema), schema))
+    if quick is not None and quick(cleaned):
+        return cleaned, []
     best: dict[str, Problem] = {}
-    for error in validator_for(schema_key or json_hash(schema), schema).iter_errors(cleaned):
+    for error in validator.iter_errors(cleaned):
         for problem in _error_problems(definition, error):
             kept = best.get(problem.pointer)
             if kept is None or _RANKS.get(problem.code, 5) < _RANKS.get(kept.code, 5):

@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 
 from builder.fields import FIELD_TYPES, MISSING, MeaningContext, get_field_type
 from builder.fields.file import accept_pattern
-from builder.fields.values import find_unsafe_value, pointer, value_validator
+from builder.fields.values import find_unsafe_value, pointer, quick_validator, value_validator
 
 OPTIONS = [{"value": "a", "label": "A"}, {"value": "b", "label": {"en": "B", "zh-CN": "乙"}}]
 
@@ -96,6 +96,44 @@ def test_compile_accepts_good_and_rejects_bad_values(type_name: str) -> None:
         assert validator.is_valid(value), value
     for value in bad:
         assert not validator.is_valid(value), value
+    quick = quick_validator(schema)
+    assert quick is not None
+    for value in [*good, *bad]:
+        assert quick(value) == validator.is_valid(value), value
+
+
+@pytest.mark.parametrize(("schema", "value"), [
+    # Python's regexes, not Rust's: Python's "$" also matches before a final newline
+    ({"pattern": "^a$"}, "a\n"),
+    ({"not": {"pattern": "^a$"}}, "a\n"),
+    ({"if": {"properties": {"a": {"pattern": "^x$"}}}, "then": {"required": ["b"]}},
+     {"a": "x\n"}),
+    ({"format": "email"}, "no-at-sign"),
+    ({"format": "email"}, "a@localhost"),  # ours wants a dot in the domain
+    ({"format": "uri"}, "ftp://example.com/x"),  # ours takes http and https only
+    ({"format": "date"}, "2025-02-30"),
+    ({"format": "date", "formatMinimum": "2025-01-01"}, "2024-12-31"),
+    ({"format": "date", "formatMaximum": "2025-01-01"}, "2025-01-02"),
+    ({"format": "date", "formatMaximum": "2025-01-01"}, "2025-01-01"),
+    ({"type": "string", "maxLength": 0}, "\ud800"),  # a lone surrogate Rust cannot hold
+])
+def test_quick_validator_agrees_where_the_libraries_differ(
+    schema: dict[str, Any], value: Any,
+) -> None:
+    """Where jsonschema-rs alone would answer otherwise (regexes, formats, date limits,
+    strings Rust cannot hold), the fast check gives the full check's verdict."""
+    quick = quick_validator(schema)
+    assert quick is not None
+    assert quick(value) == value_validator(schema).is_valid(value)
+
+
+def test_quick_validator_is_not_offered_for_keywords_read_differently() -> None:
+    """jsonschema-rs takes 0.3 as a multiple of 0.1 and has its own regexes for
+    patternProperties: such schemas go to jsonschema only."""
+    assert not value_validator({"multipleOf": 0.1}).is_valid(0.3)
+    assert quick_validator({"multipleOf": 0.1}) is None
+    assert quick_validator({"patternProperties": {"^a": {"type": "string"}}}) is None
+    assert quick_validator({"properties": {"x": {"type": "integer"}}}) is not None
 
 
 def test_compile_uses_documented_defaults() -> None:
