@@ -15,7 +15,7 @@ value" clauses state.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +27,7 @@ from builder.fields.values import (
     canonical_json,
     find_unsafe_value,
     pointer,
+    rust_validator,
 )
 from core.errors import Problem
 
@@ -43,13 +44,17 @@ _META = Draft202012Validator(
 
 
 @lru_cache(maxsize=2048)
-def _compiled(condition_json: str) -> Validator:
-    return Draft202012Validator(json.loads(condition_json))
+def _compiled(condition_json: str) -> tuple[Validator, Callable[[Any], bool | None] | None]:
+    condition = json.loads(condition_json)
+    return Draft202012Validator(condition), rust_validator(condition, docket_formats=False)
 
 
 def condition_matches(condition: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
-    """Whether ``data`` matches ``condition`` (validators cached by canonical JSON)."""
-    return _compiled(canonical_json(condition)).is_valid(data)
+    """Whether ``data`` matches ``condition`` (validators cached by canonical JSON; the
+    jsonschema-rs one answers when it can)."""
+    python, rust = _compiled(canonical_json(condition))
+    verdict = rust(data) if rust is not None else None
+    return python.is_valid(data) if verdict is None else verdict
 
 
 def _levels(condition: Any) -> Iterable[tuple[dict[str, Any], tuple[str | int, ...]]]:

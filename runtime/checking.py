@@ -26,7 +26,7 @@ from builder.fields.values import (
     find_unsafe_value,
     json_hash,
     pointer,
-    quick_validator,
+    rust_validator,
     value_validator,
 )
 from builder.forms.texts import FALLBACK, localized
@@ -96,8 +96,8 @@ class _Keyed:
 
 
 @lru_cache(maxsize=256)
-def _build_validators(keyed: _Keyed) -> tuple[Validator, Callable[[Any], bool] | None]:
-    return value_validator(keyed.schema), quick_validator(keyed.schema)
+def _build_validators(keyed: _Keyed) -> tuple[Validator, Callable[[Any], bool | None] | None]:
+    return value_validator(keyed.schema), rust_validator(keyed.schema, docket_formats=True)
 
 
 def validator_for(schema_hash: str, schema: dict[str, Any]) -> Validator:
@@ -180,9 +180,9 @@ def check_submission(
     if unsafe:
         return {}, [_problem(unsafe[0], "invalid")]
     cleaned = strip_hidden(definition, _drop_empty(definition, data))
-    validator, quick = _build_validators(_Keyed(schema_key or json_hash(schema), schema))
-    if quick is not None and quick(cleaned):
-        return cleaned, []
+    validator, fast = _build_validators(_Keyed(schema_key or json_hash(schema), schema))
+    if fast is not None and fast(cleaned):
+        return cleaned, []  # valid; jsonschema is there to explain what is not
     best: dict[str, Problem] = {}
     for error in validator.iter_errors(cleaned):
         for problem in _error_problems(definition, error):

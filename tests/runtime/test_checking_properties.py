@@ -6,9 +6,10 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from builder.conditions import condition_matches, strip_hidden, visible_keys
-from builder.fields.values import quick_validator, value_validator
+from builder.fields.values import rust_validator, value_validator
 from builder.forms.definition import compile_schema
 from runtime.checking import check_submission
 from tests.builder.form_strategies import definitions, submissions
@@ -31,7 +32,7 @@ def test_check_submission_agrees_with_compiled_schema(
     jsonschema-rs check is offered for every generated schema, so it is under test here.)"""
     definition, data = generated
     schema = compile_schema(definition)
-    assert quick_validator(schema) is not None
+    assert rust_validator(schema, docket_formats=True) is not None
     cleaned, problems = check_submission(definition, schema, data)
     stripped = strip_hidden(definition, data)
     assert cleaned == stripped
@@ -40,3 +41,18 @@ def test_check_submission_agrees_with_compiled_schema(
     for field in definition["fields"]:
         if field.get("key") in stripped and "visibleWhen" in field:
             assert condition_matches(field["visibleWhen"], stripped)
+
+
+@settings(max_examples=200, deadline=None)
+@given(form_and_data())
+def test_conditions_match_as_jsonschema_says(
+    generated: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    """condition_matches, which asks jsonschema-rs first, gives jsonschema's verdict on every
+    generated condition (rows of every operator, all of, any of) and submission."""
+    definition, data = generated
+    for field in definition["fields"]:
+        for rule in ("visibleWhen", "requiredWhen"):
+            if rule in field:
+                expected = Draft202012Validator(field[rule]).is_valid(data)
+                assert condition_matches(field[rule], data) == expected
