@@ -8,6 +8,7 @@ needed role gets 403 everywhere. Cookie-authenticated API writes must carry the 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -26,12 +27,16 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from app.db import db
 from app.errors import problem, wants_problem_json
-from app.extensions import csrf, limiter, login_manager
+from app.extensions import csrf, login_manager
 from core.errors import PermissionDenied
 from core.people import Role, User, get_user_by_email, user_for_token
 
@@ -122,10 +127,25 @@ def home_for(user: User) -> str:
     return url_for("portal.index")
 
 
+def _count_sign_in_attempt() -> None:
+    """Count a sign-in attempt from the caller's address; past ``LOGIN_RATE_LIMIT`` (per
+    fixed window, in ``RATELIMIT_STORAGE_URI``) it is refused with 429 and Retry-After."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    limiter: FixedWindowRateLimiter = current_app.extensions["docket.login_limiter"]
+    limit = parse(current_app.config["LOGIN_RATE_LIMIT"])
+    address = request.remote_addr or "unknown"
+    if not limiter.hit(limit, "login", address):
+        wait = limiter.get_window_stats(limit, "login", address).reset_time - time.time()
+        raise TooManyRequests(_("Too many sign-in attempts from your address. Wait a minute, "
+                                "then try again."), retry_after=max(1, round(wait)))
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login() -> Any:
     """Sign in with email and password."""
+    if request.method == "POST":
+        _count_sign_in_attempt()
     form = LoginForm()
     if form.validate_on_submit():
         user = get_user_by_email(session=db(), email=form.email.data or "")
@@ -148,5 +168,7 @@ def logout() -> Any:
 
 
 def init_auth(app: Flask) -> None:
-    """Register the login pages."""
+    """Register the login pages and the store that counts sign-in attempts."""
+    app.extensions["docket.login_limiter"] = FixedWindowRateLimiter(
+        storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
     app.register_blueprint(bp)

@@ -49,8 +49,9 @@ def load_config(instance: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "SECURE_TRANSPORT": secure,
         "WTF_CSRF_TIME_LIMIT": None,
+        # The sign-in limit (the ``limits`` library): counted in Redis when there is one.
+        "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": ["en", "zh-CN"],

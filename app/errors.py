@@ -112,7 +112,9 @@ def register_error_handlers(app: Flask) -> None:
             for header, value in (getattr(exc, "headers", None) or {}).items():
                 response.headers[header] = value
             return response
-        return render_template("error.html", status=status, title=exc.name, detail=detail), status
+        headers = [(k, v) for k, v in exc.get_headers() if k != "Content-Type"]  # Retry-After
+        return render_template("error.html", status=status, title=exc.name,
+                               detail=detail), status, headers
 
     @app.errorhandler(RecursionError)
     def _too_deep(_exc: RecursionError) -> Any:

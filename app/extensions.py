@@ -2,7 +2,6 @@
 
 - Flask-Login: the browser session (who is signed in); bearer tokens for API clients.
 - Flask-WTF: CSRF tokens on every browser form and on cookie-authenticated API writes.
-- Flask-Limiter: the login rate limit (memory embedded, Redis in production).
 - Flask-Talisman: CSP, nosniff, frame options and the other security headers.
 - Flask-Babel: English and Simplified Chinese.
 - flask-smorest: the OpenAPI document generated from the marshmallow schemas.
@@ -15,8 +14,6 @@ from pathlib import Path
 import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_smorest import Api
 from flask_talisman import Talisman
@@ -25,7 +22,6 @@ from flask_wtf import CSRFProtect
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 talisman = Talisman()
 api = Api()
 
@@ -72,7 +68,6 @@ def init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
     talisman.init_app(
         app,
         force_https=app.config["SECURE_TRANSPORT"],

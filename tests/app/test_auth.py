@@ -63,9 +63,12 @@ def test_login_is_rate_limited(session_factory, make_user, tmp_path):
     client = app.test_client()
     user = make_user(Role.REQUESTER)
     token = csrf_token(client)
-    codes = [client.post("/login", data={"email": user.email, "password": "x",
-                                         "csrf_token": token}).status_code for _ in range(4)]
-    assert codes == [401, 401, 401, 429]
+    answers = [client.post("/login", data={"email": user.email, "password": "x",
+                                           "csrf_token": token}) for _ in range(4)]
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]
+    assert 0 < int(answers[-1].headers["Retry-After"]) <= 60
+    assert "Too many sign-in attempts" in answers[-1].get_data(as_text=True)
+    assert client.get("/login").status_code == 200  # the page itself is never limited
 
 
 def test_password_is_stored_as_argon2id(make_user):
