@@ -143,7 +143,9 @@ def rust_validator(
     """jsonschema-rs reading ``schema`` the way jsonschema does: ``value_validator``'s formats
     and date limits with ``docket_formats``, else a plain 2020-12 validator's (formats are
     annotations). Its answer is the verdict, or None for a value Rust cannot hold (a lone
-    surrogate); it is None itself for a schema with a keyword the two read differently."""
+    surrogate); it is None itself for a schema with a keyword the two read differently. With
+    ``docket_formats`` rs also checks formats Docket leaves alone (``ipv4``, ...), so there
+    only its True is final: a False means "ask jsonschema"."""
     if not _NOT_SHARED.isdisjoint(_keys(schema)):
         return None
     try:
