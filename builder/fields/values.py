@@ -65,14 +65,19 @@ def is_date(value: object) -> bool:
     return True
 
 
+def _beyond(instance: Any, limit: Any, below: bool) -> bool:
+    """Whether a date string is before (``below``) or after ``limit``; ISO dates order like
+    strings, and malformed dates are left to ``format``."""
+    if not (isinstance(instance, str) and isinstance(limit, str) and is_date(instance)):
+        return False
+    return (instance < limit) if below else (instance > limit)
+
+
 def _format_limit(keyword: str, below: bool) -> Any:
     def check(
         validator: Validator, limit: Any, instance: Any, schema: dict[str, Any]
     ) -> Iterator[ValidationError]:
-        # ISO dates order like strings; malformed dates are reported by ``format``.
-        if not (isinstance(instance, str) and isinstance(limit, str) and is_date(instance)):
-            return
-        if (instance < limit) if below else (instance > limit):
+        if _beyond(instance, limit, below):
             yield ValidationError(f"{keyword} {limit}", validator=keyword, validator_value=limit)
 
     return check
@@ -109,8 +114,7 @@ def _rs_format_limit(keyword: str, below: bool) -> type:
             self.limit = value
 
         def validate(self, instance: Any) -> None:
-            if isinstance(instance, str) and isinstance(self.limit, str) and is_date(instance) \
-                    and ((instance < self.limit) if below else (instance > self.limit)):
+            if _beyond(instance, self.limit, below):
                 raise ValueError(keyword)
 
     return Limit
