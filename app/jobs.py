@@ -9,8 +9,8 @@ from flask import Flask, current_app
 from redis.exceptions import RedisError
 
 from app.db import db
+from runtime.flows.models import NEW_OUTBOX
 from runtime.flows.outbox import RunnerSettings, configure, enqueue_messages
-from runtime.flows.runner import NEW_OUTBOX
 from runtime.queue import redis_connection
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def init_jobs(app: Flask) -> None:
 def hand_off() -> None:
     """After a commit: enqueue the outbox rows this request wrote (Redis only, no database
     work; if Redis is down the relay sends them once they are due)."""
-    ids = [row.id for row in db().info.pop(NEW_OUTBOX, []) if row.id is not None]
+    ids = db().info.pop(NEW_OUTBOX, [])
     if not ids:
         return
     try:

@@ -5,6 +5,7 @@ Services take an explicit ``Session``; the request or job that called them commi
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -12,16 +13,20 @@ from sqlalchemy import (
     JSON,
     DateTime,
     Engine,
+    Integer,
     MetaData,
     Table,
     bindparam,
     create_engine,
     event,
     insert,
+    literal,
+    null,
+    select,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -101,35 +106,93 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def insert_together(session: Session, rows: list[tuple[type[Base], dict[str, Any]]]) -> None:
-    """INSERT one row into each model's table, in the session's transaction, without the
-    unit of work.
+class _FirstId:
+    """The type of ``FIRST_ID``."""
 
-    PostgreSQL takes them as one statement (the other INSERTs as data-modifying CTEs of the
-    first), so a request pays one round trip for them; other databases, one each. Rows are
+    def __repr__(self) -> str:
+        return "FIRST_ID"
+
+
+#: A value in a row given to ``insert_together``: the id the first row gets.
+FIRST_ID = _FirstId()
+
+
+def insert_together(session: Session, rows: list[tuple[type[Base], dict[str, Any]]], *,
+                    ids_of: Collection[type[Base]] = ()) -> dict[type[Base], list[int]]:
+    """INSERT rows, in the session's transaction, without the unit of work; returns the ids
+    of the new rows of each model in ``ids_of``.
+
+    PostgreSQL takes them as one statement (the INSERTs are data-modifying CTEs of it, run
+    in row order), so a request pays one round trip for them; other databases, one per
+    row. A value ``FIRST_ID`` stands for the id the first row gets (a new parent and its
+    children in one go). Rows are
     written as given: give every column that has a default (SQLAlchemy does not fill the
     Python-side defaults of a statement that carries CTEs). Statements are built once per
-    shape (tables and column names): building one costs more than running it.
+    shape (tables, column names, where ``FIRST_ID`` goes): building one costs more than
+    running it.
     """
+    ids: dict[type[Base], list[int]] = {model: [] for model in ids_of}
     if not rows:
-        return
+        return ids
     postgres = session.get_bind().dialect.name == "postgresql"
-    shape = (postgres, tuple((model, tuple(row)) for model, row in rows))
+    shape = (postgres, tuple(ids_of), tuple(
+        (model, tuple(row), tuple(k for k, v in row.items() if v is FIRST_ID))
+        for model, row in rows))
     statements = _TOGETHER.get(shape)
     if statements is None:
-        statements = [insert(cast(Table, model.__table__)).values(
-            {key: bindparam(f"{i}_{key}") for key in row}) for i, (model, row) in enumerate(rows)]
-        if postgres:
-            first, *rest = statements
-            statements = [first.add_cte(*(s.cte(f"w{i}") for i, s in enumerate(rest, 1)))]
-        _TOGETHER[shape] = statements
-    params = [{f"{i}_{key}": value for key, value in row.items()}
+        statements = _TOGETHER[shape] = _together_statements(postgres, shape[2], ids_of)
+    params = [{f"{i}_{key}": value for key, value in row.items() if value is not FIRST_ID}
               for i, (_model, row) in enumerate(rows)]
     if postgres:
-        session.execute(statements[0], {k: v for part in params for k, v in part.items()})
-    else:
-        for statement, part in zip(statements, params, strict=True):
-            session.execute(statement, part)
+        result = session.execute(statements[0], {k: v for part in params for k, v in part.items()})
+        models = list(ids_of)
+        for index, made in result:
+            if index >= 0:
+                ids[models[index]].append(made)
+        return ids
+    first_id, refers = None, any(refs for _model, _keys, refs in shape[2])
+    for i, ((model, row), statement, part) in enumerate(zip(rows, statements, params,
+                                                             strict=True)):
+        part.update({f"first_{key}": first_id for key, value in row.items() if value is FIRST_ID})
+        result = session.execute(statement, part)
+        if model in ids or (i == 0 and refers):  # the statements that return an id
+            made = result.scalar_one()
+            first_id = made if i == 0 else first_id
+            if model in ids:
+                ids[model].append(made)
+    return ids
 
 
-_TOGETHER: dict[tuple[Any, ...], list[Insert]] = {}
+def _together_statements(postgres: bool, shape: tuple[Any, ...],
+                         ids_of: Collection[type[Base]]) -> list[Any]:
+    """``insert_together``'s statements: one for PostgreSQL, else one per row."""
+    refers = any(refs for _model, _keys, refs in shape)
+    if not postgres:
+        statements = []
+        for i, (model, keys, refs) in enumerate(shape):
+            table = cast(Table, model.__table__)
+            statement = insert(table).values({
+                key: bindparam(f"first_{key}" if key in refs else f"{i}_{key}") for key in keys})
+            if model in ids_of or (i == 0 and refers):
+                statement = statement.returning(table.c.id)
+            statements.append(statement)
+        return statements
+    models = list(ids_of)
+    ctes: list[Any] = []
+    for i, (model, keys, refs) in enumerate(shape):
+        table = cast(Table, model.__table__)
+        statement = insert(table).values({
+            key: select(ctes[0].c.id).scalar_subquery() if key in refs else bindparam(f"{i}_{key}")
+            for key in keys})
+        # which ids_of model (-1: none) and the id: the statement reads every row back, in
+        # order, because PostgreSQL runs CTEs nobody reads in an order of its own (and
+        # a multi-row INSERT would not be cached: SQLAlchemy compiles it every time)
+        made = table.c.id if "id" in table.c else null().cast(Integer)
+        ctes.append(statement.returning(
+            literal(models.index(model) if model in ids_of else -1).label("m"),
+            made.label("id")).cte(f"w{i}"))
+    parts = [select(cte.c.m, cte.c.id) for cte in ctes]
+    return [(union_all(*parts) if len(parts) > 1 else parts[0]).add_cte(*ctes)]
+
+
+_TOGETHER: dict[tuple[Any, ...], list[Any]] = {}

@@ -24,8 +24,12 @@ from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
+from core.clock import utcnow
+from core.db import insert_together
 from core.people import Role, Team, TeamMember, User, get_user_by_email
+from runtime.audit import AuditEntry, updated_entries
 from runtime.flows.models import TeamCursor
 from runtime.tickets.models import Status, Ticket
 
@@ -151,17 +155,40 @@ def assign_ticket(
     strategy: str,
     params: Mapping[str, Any],
     data: Mapping[str, Any],
+    audit: list[dict[str, Any]] | None = None,
 ) -> AssignmentResult:
-    """Apply an assign node to ``ticket`` (sets assignee and team, flushes) and say why."""
-    if strategy == Strategy.FIELD_MAP:
-        result = _by_field_map(session, ticket, params, data)
+    """Apply an assign node to ``ticket`` and say why.
+
+    The assignee and team are written at once by a plain UPDATE (no flush), and set on the
+    object as loaded. Its audit entry is appended to ``audit`` for the caller to insert
+    with its own rows, or inserted here when no list is given.
+    """
+    result = choose_assignment(session=session, ticket=ticket, strategy=strategy,
+                               params=params, data=data)
+    now = utcnow()
+    values = {"assignee_id": result.user_id, "team_id": result.team_id}
+    entries = updated_entries(session, ticket, values)
+    revision = session.execute(_ASSIGN, {**values, "ticket_id": ticket.id, "now": now}
+                               ).scalar_one()
+    for key, value in {**values, "updated_at": now, "revision": revision}.items():
+        set_committed_value(ticket, key, value)
+    session.expire(ticket, ["assignee", "team"])
+    if audit is None:
+        insert_together(session, [(AuditEntry, entry) for entry in entries])
     else:
-        result = _apply(session, ticket, strategy, params, data)
-    ticket.assignee_id = result.user_id
-    ticket.team_id = result.team_id
+        audit += entries
     log.info("ticket %s assigned: user %s, team %s (%s)", ticket.number, result.user_id,
              result.team_id, result.reason)
     return result
+
+
+def choose_assignment(*, session: Session, ticket: Ticket, strategy: str,
+                      params: Mapping[str, Any], data: Mapping[str, Any]) -> AssignmentResult:
+    """Who an assign node gives ``ticket`` to, and why; the ticket itself is not changed
+    (a team's round-robin turn is taken)."""
+    if strategy == Strategy.FIELD_MAP:
+        return _by_field_map(session, ticket, params, data)
+    return _apply(session, ticket, strategy, params, data)
 
 
 def _unchanged(ticket: Ticket, reason: str) -> AssignmentResult:
@@ -253,6 +280,15 @@ _NEXT_IN_TURN = (
            .scalar_subquery(), _in_turn().correlate(TeamCursor).exists())
     .values(last_user_id=_next_member)
     .returning(TeamCursor.team_id, TeamCursor.last_user_id)
+)
+
+
+#: The assignment's write: bookkeeping as the unit of work would do it.
+_ASSIGN = (
+    update(cast(Table, Ticket.__table__)).where(Ticket.id == bindparam("ticket_id"))
+    .values(assignee_id=bindparam("assignee_id"), team_id=bindparam("team_id"),
+            updated_at=bindparam("now"), revision=Ticket.revision + 1)
+    .returning(Ticket.revision)
 )
 
 

@@ -212,6 +212,25 @@ def created_entries(session: Session, objects: Iterable[Any]) -> list[dict[str, 
     return _signed(session, _created(objects))
 
 
+def updated_entries(session: Session, obj: Any, after: dict[str, Any]) -> list[dict[str, Any]]:
+    """The update entry (an ``audit_entries`` row) of setting ``obj``'s columns to ``after``
+    with a plain UPDATE, which no flush sees: what the listener would have written, for the
+    caller to insert; none when nothing changes or recording is off."""
+    spec = _REGISTRY.get(type(obj))
+    if spec is None or not event.contains(Session, "after_flush", _after_flush):
+        return []
+    state = inspect(obj)
+    before = {key: state.committed_state.get(key, state.dict.get(key)) for key in after}
+    changed = [key for key in after if key in spec.columns and before[key] != after[key]]
+    if not changed:
+        return []
+    return _signed(session, [{
+        "entity": spec.entity, "entity_id": _identity(spec, state.dict), "action": Action.UPDATE,
+        "before": {k: _clean(spec, k, None if before[k] is NO_VALUE else before[k])
+                   for k in changed},
+        "after": {k: _clean(spec, k, after[k]) for k in changed}}])
+
+
 _INSERT = insert(AuditEntry)
 
 

@@ -11,8 +11,8 @@ Kinds: assigned, mentioned, approval (an approval or task waits for you), reply 
 reply or status change on a ticket you requested or watch), sla_warning (defined for the
 SLA clocks to come: nothing raises it yet).
 
-Flow-made assignments and tasks are noticed by a ``before_flush`` hook on new ``Task``
-rows and ``assigned`` timeline events, so the flow runner needs no knowledge of this module.
+The flow runner tells the people its assignments and tasks reach with
+``flow_notice_rows``, written with the rest of its rows in one statement.
 """
 
 from __future__ import annotations
@@ -23,15 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, event, func, select, update
+from sqlalchemy import ForeignKey, Index, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.clock import utcnow
-from core.db import Base
+from core.db import Base, insert_together
 from core.people import Role, User
-from runtime.flows.models import OutboxMessage, Task
-from runtime.flows.runner import NEW_OUTBOX
-from runtime.tickets.models import Ticket, TicketEvent
+from runtime.flows.models import NEW_OUTBOX, OutboxMessage, outbox_row
+from runtime.tickets.models import Ticket
 
 
 class Kind(enum.StrEnum):
@@ -98,14 +97,17 @@ def email_choices(*, session: Session, user: User) -> dict[Kind, bool]:
     return {kind: kind in emailed for kind in choosable_kinds(user)}
 
 
-def _email_kinds(session: Session, users: list[User]) -> dict[int, set[Kind]]:
-    """Per user, the kinds that also go by email: one query for all of them."""
-    stored: dict[int, dict[str, bool]] = {user.id: {} for user in users}
-    for user_id, kind, email in session.execute(
-            select(NotificationPreference.user_id, NotificationPreference.kind,
-                   NotificationPreference.email)
-            .where(NotificationPreference.user_id.in_(sorted(stored)))):
-        stored[user_id][kind] = email
+def _email_kinds(session: Session, users: list[User],
+                 stored: dict[int, dict[str, bool]] | None = None) -> dict[int, set[Kind]]:
+    """Per user, the kinds that also go by email: one query for all of them, unless their
+    stored choices are given (user id -> kind -> email)."""
+    if stored is None:
+        stored = {user.id: {} for user in users}
+        for user_id, kind, email in session.execute(
+                select(NotificationPreference.user_id, NotificationPreference.kind,
+                       NotificationPreference.email)
+                .where(NotificationPreference.user_id.in_(sorted(stored)))):
+            stored[user_id][kind] = email
     return {user.id: {kind for kind in choosable_kinds(user) if stored[user.id].get(
         kind, kind in EMAIL_DEFAULTS.get(user.role, frozenset()))} for user in users}
 
@@ -168,39 +170,66 @@ def mail_text(*, kind: Kind, user: User, ticket: Ticket | None, actor: User | No
 
 def notify(*, session: Session, users: list[User], kind: Kind, ticket: Ticket | None = None,
            actor: User | None = None, text: str = "", payload: dict[str, Any] | None = None
-           ) -> list[Notification]:
+           ) -> None:
     """Tell each of ``users`` (never the actor, never twice), in-app and by email if chosen."""
     recipients = list({u.id: u for u in users
                        if u.active and (actor is None or u.id != actor.id)}.values())
-    return _deliver(session, [(user, kind, ticket, payload) for user in recipients],
-                    actor=actor, text=text)
+    rows = notice_rows(session, [(user, kind, ticket, payload) for user in recipients],
+                       actor=actor, text=text)
+    ids = insert_together(session, rows, ids_of=(OutboxMessage,))
+    session.info.setdefault(NEW_OUTBOX, []).extend(ids[OutboxMessage])
 
 
-def _deliver(session: Session, notices: list[tuple[User, Kind, Ticket | None, Any]], *,
-             actor: User | None = None, text: str = "") -> list[Notification]:
-    """Write each (user, kind, ticket, payload): a notification, and the email if chosen."""
+def notice_rows(session: Session, notices: list[tuple[User, Kind, Ticket | None, Any]], *,
+                actor: User | None = None, text: str = "",
+                stored: dict[int, dict[str, bool]] | None = None,
+                ) -> list[tuple[type[Base], dict[str, Any]]]:
+    """The rows that tell each (user, kind, ticket, payload): a notification, and an email
+    outbox row if chosen; for ``insert_together`` (the tickets must have ids). ``stored``:
+    the people's email choices, if already read."""
     if not notices:
         return []
-    # no flush here: this also runs inside a before_flush hook
-    emailed = _email_kinds(session, [user for user, *_ in notices])
-    made: list[Notification] = []
+    emailed = _email_kinds(session, [user for user, *_ in notices], stored)
+    now = utcnow()
+    rows: list[tuple[type[Base], dict[str, Any]]] = []
     for user, kind, ticket, payload in notices:
-        # by relationship: a new ticket (its flow's first steps) has no id before the flush
-        note = Notification(user_id=user.id, kind=kind, ticket=ticket,
-                            actor_id=actor.id if actor else None,
-                            payload={"text": text[:500], **(payload or {})})
-        session.add(note)
-        made.append(note)
+        ticket_id = ticket.id if ticket else None
+        rows.append((Notification, {
+            "user_id": user.id, "kind": kind, "ticket_id": ticket_id,
+            "actor_id": actor.id if actor else None,
+            "payload": {"text": text[:500], **(payload or {})}, "created_at": now}))
         if kind in emailed[user.id]:
             message = mail_text(kind=kind, user=user, ticket=ticket, actor=actor, text=text)
-            row = OutboxMessage(
-                instance_id=None, ticket=ticket,
-                effect_key=f"notification:{uuid.uuid4().hex}", kind="email",
+            rows.append((OutboxMessage, outbox_row(
+                instance_id=None, ticket_id=ticket_id, now=now, kind="email",
+                effect_key=f"notification:{uuid.uuid4().hex}",
                 payload={"to": [user.email], "subject": message.subject, "body": message.body,
-                         "reply_ticket": ticket.number if ticket else None})
-            session.add(row)
-            session.info.setdefault(NEW_OUTBOX, []).append(row)
-    return made
+                         "reply_ticket": ticket.number if ticket else None})))
+    return rows
+
+
+def flow_notice_rows(session: Session, ticket: Ticket, tasks: list[tuple[int, str]],
+                     assigned: list[int]) -> list[tuple[type[Base], dict[str, Any]]]:
+    """What a flow's steps tell people, as rows for ``insert_together``: each (assignee,
+    task key) that a task waits for them, each user an assignment gave the ticket to that
+    it is theirs. One notice per person: a task that waits for someone the ticket was just
+    assigned to says both in one ("waits for you"), not in two mails."""
+    wanted: dict[int, tuple[Kind, Any]] = {}
+    for user_id, task in tasks:
+        wanted[user_id] = (Kind.APPROVAL, {"task": task})
+    for user_id in assigned:
+        wanted.setdefault(user_id, (Kind.ASSIGNED, None))
+    if not wanted:
+        return []
+    people: dict[User, dict[str, bool]] = {}
+    for user, kind, email in session.execute(  # the people with their email choices
+            select(User, NotificationPreference.kind, NotificationPreference.email)
+            .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+            .where(User.id.in_(sorted(wanted)), User.active.is_(True))):
+        people.setdefault(user, {}).update({kind: email} if kind is not None else {})
+    return notice_rows(session, [(user, kind, ticket, payload) for user in people
+                                 for kind, payload in [wanted[user.id]]],
+                       stored={user.id: choices for user, choices in people.items()})
 
 
 def unread_count(*, session: Session, user: User) -> int:
@@ -228,31 +257,3 @@ def mark_read(*, session: Session, user: User, ids: list[int] | None = None,
     result = session.execute(query.values(read_at=now or utcnow())
                              .execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def _flow_notifications(session: Session, _context: Any, _instances: Any) -> None:
-    """Notice tasks and assignments the flow runner creates (see the module doc).
-
-    One notice per person and ticket: a task that waits for someone on a ticket just
-    assigned to them says both in one ("waits for you"), not in two mails.
-    """
-    wanted: dict[tuple[int, int], tuple[int, Kind, Ticket, Any]] = {}
-    for obj in session.new:
-        if isinstance(obj, Task) and obj.assignee_id:
-            wanted[(obj.assignee_id, id(obj.ticket))] = (
-                obj.assignee_id, Kind.APPROVAL, obj.ticket, {"task": obj.key})
-    for obj in session.new:
-        if isinstance(obj, TicketEvent) and obj.kind == "assigned" and obj.actor_id is None \
-                and (user_id := (obj.payload or {}).get("user_id")):
-            wanted.setdefault((user_id, id(obj.ticket)), (user_id, Kind.ASSIGNED, obj.ticket, None))
-    if not wanted:
-        return
-    with session.no_autoflush:
-        people = {u.id: u for u in session.scalars(
-            select(User).where(User.id.in_(sorted({n[0] for n in wanted.values()}))))}
-        _deliver(session, [(people[user_id], kind, ticket, payload)
-                           for user_id, kind, ticket, payload in wanted.values()
-                           if user_id in people and people[user_id].active])
-
-
-event.listen(Session, "before_flush", _flow_notifications)

@@ -157,6 +157,22 @@ class OutboxMessage(Base):
     ticket: Mapped[Ticket | None] = relationship()
 
 
+#: ``session.info`` key under which the ids of new outbox rows wait for the hand-off after
+#: commit.
+NEW_OUTBOX = "docket.new_outbox"
+
+
+def outbox_row(*, instance_id: int | Any, ticket_id: int | None, effect_key: str, kind: str,
+               payload: dict[str, Any], now: datetime, due: datetime | None = None,
+               max_attempts: int = 8) -> dict[str, Any]:
+    """A new pending ``outbox`` row, every column with a default given, for
+    ``insert_together``; due at ``due`` (default: now)."""
+    return {"instance_id": instance_id, "ticket_id": ticket_id, "effect_key": effect_key,
+            "kind": kind, "payload": payload, "status": OutboxStatus.PENDING, "attempts": 0,
+            "max_attempts": max(1, max_attempts), "next_attempt_at": due or now,
+            "created_at": now}
+
+
 class Incident(Base):
     """A message that failed every retry; an admin sees it and may retry it."""
 

@@ -32,13 +32,14 @@ from core.errors import NotFound
 from runtime import engine
 from runtime.flows.models import (
     HANDOFF_GRACE,
+    NEW_OUTBOX,
     STALE_AFTER,
     Incident,
     OutboxMessage,
     OutboxStatus,
     Timer,
 )
-from runtime.flows.runner import NEW_OUTBOX, advance, lock_instance
+from runtime.flows.runner import advance, lock_instance
 from runtime.inbound import reply_address
 from runtime.outbound import mail, webhooks
 from runtime.queue import job_queue, redis_connection
@@ -247,7 +248,7 @@ def retry_incident(*, session: Session, incident_id: int, now: datetime | None =
     row = incident.message
     if row.status == OutboxStatus.DEAD:
         row.status, row.attempts, row.next_attempt_at = OutboxStatus.PENDING, 0, now
-        session.info.setdefault(NEW_OUTBOX, []).append(row)  # hand it off after commit
+        session.info.setdefault(NEW_OUTBOX, []).append(row.id)  # hand it off after commit
     incident.resolved_at = now
     session.flush()
     return incident

@@ -25,12 +25,14 @@ from runtime.assignment import (
     Candidate,
     assign_ticket,
     choose_assignee,
+    choose_assignment,
     is_available,
     map_keys,
     normalize_tags,
     required_skills,
     rotation,
 )
+from runtime.audit import AuditEntry
 from runtime.flows.models import TeamCursor
 from runtime.submissions import published_version
 from runtime.tickets.models import Status, Ticket
@@ -385,9 +387,28 @@ def test_assign_least_loaded_loads_with_a_fixed_number_of_queries(
             person(Role.AGENT, teams=(key,))
         ticket = make_ticket()
         with count_statements(connection) as statements:
-            assign(session, ticket, "least_loaded", team=key)
+            choose_assignment(session=session, ticket=ticket, strategy="least_loaded",
+                              params={"team": key}, data={})
         counts.append(len(statements))
     assert counts[0] == counts[1] <= 7, counts
+
+
+def test_assign_writes_the_ticket_at_once_with_its_audit_entry(session, make_ticket, person):
+    """The assignee is stored by one UPDATE (revision moved on, object as loaded), and the
+    trail records the change as the flush would have."""
+    bob = person(Role.AGENT, "bob@x.test")
+    ticket = make_ticket()
+    revision = ticket.revision
+    assign(session, ticket, "user", user="bob@x.test")
+    assert not session.dirty
+    stored = session.execute(select(Ticket.assignee_id, Ticket.revision)
+                             .where(Ticket.id == ticket.id)).one()
+    assert tuple(stored) == (bob.id, revision + 1) == (ticket.assignee_id, ticket.revision)
+    assert ticket.assignee == bob
+    entry = session.scalars(select(AuditEntry).where(
+        AuditEntry.entity == "ticket", AuditEntry.entity_id == str(ticket.number),
+        AuditEntry.action == "update")).one()
+    assert (entry.before, entry.after) == ({"assignee_id": None}, {"assignee_id": bob.id})
 
 
 def test_assign_skills_matches_tags_from_params_and_data(session, make_ticket, agents):
