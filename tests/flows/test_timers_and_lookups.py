@@ -10,10 +10,11 @@ from typing import Any
 
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.clock import utcnow
-from runtime.flows.models import Task, TaskStatus, Timer
+from core.people import User
+from runtime.flows.models import OutboxMessage, Task, TaskStatus, Timer
 from runtime.flows.outbox import fire_due_timers
 from runtime.queue import job_queue, redis_connection
 from runtime.tickets.models import Ticket, TicketEvent
@@ -101,3 +102,47 @@ def test_lookup_writes_response_fields_into_the_ticket(world_factory, redis_serv
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _single_approval(world_factory, on_timeout: str):
+    approval = {"id": "ok", "type": "approval", "position": {"x": 0, "y": 0},
+                "data": {"approvers": [{"kind": "user", "user": "agent0@example.com"}],
+                         "mode": "single", "due": "PT1H", "onTimeout": on_timeout}}
+    return world_factory(_flow([approval], [
+        {"id": "e1", "source": "start", "target": "ok"},
+        {"id": "e2", "source": "ok", "sourceHandle": "approved", "target": "done"},
+        {"id": "e3", "source": "ok", "sourceHandle": "rejected", "target": "done"}]),
+        redis_url=None)
+
+
+def test_approval_due_timer_escalates_the_task_to_the_managers_desk(world_factory):
+    """onTimeout escalate: the overdue task moves to the approver's manager, the timeline
+    says so, and the new due timer is set."""
+    world = _single_approval(world_factory, "escalate")
+    with world.factory() as session:
+        agent0, agent1 = (session.scalar(select(User).where(User.email == f"agent{i}@example.com"))
+                          for i in range(2))
+        agent0.manager_id = agent1.id
+        session.commit()
+    number = _submit(world)
+    assert fire_due_timers(session_factory=world.factory, now=utcnow() + timedelta(hours=2)) == 1
+    with world.factory() as session:
+        task = session.scalars(select(Task)).one()
+        assert (task.assignee_id, task.status) == (agent1.id, TaskStatus.OPEN)
+        kinds = list(session.scalars(select(TicketEvent.kind).join(Ticket)
+                                     .where(Ticket.number == number).order_by(TicketEvent.id)))
+        assert kinds[-2:] == ["task.escalated", "flow.approval.timeout"]
+        assert session.scalar(select(func.count()).select_from(Timer)
+                              .where(Timer.fired_at.is_(None))) == 1
+
+
+def test_approval_due_timer_reminds_the_approver_by_email(world_factory):
+    """onTimeout remind: an email to the approver, in the outbox with the ticket's number."""
+    world = _single_approval(world_factory, "remind")
+    number = _submit(world)
+    assert fire_due_timers(session_factory=world.factory, now=utcnow() + timedelta(hours=2)) == 1
+    with world.factory() as session:
+        reminders = [row.payload for row in session.scalars(select(OutboxMessage))
+                     if row.payload["subject"].startswith("Reminder")]
+    assert [(r["to"], r["subject"]) for r in reminders] == [
+        (["agent0@example.com"], f"Reminder: ticket #{number} waits for your approval")]
