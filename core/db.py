@@ -125,11 +125,10 @@ def insert_together(session: Session, rows: list[tuple[type[Base], dict[str, Any
     PostgreSQL takes them as one statement (the INSERTs are data-modifying CTEs of it, run
     in row order), so a request pays one round trip for them; other databases, one per
     row. A value ``FIRST_ID`` stands for the id the first row gets (a new parent and its
-    children in one go). Rows are
-    written as given: give every column that has a default (SQLAlchemy does not fill the
-    Python-side defaults of a statement that carries CTEs). Statements are built once per
-    shape (tables, column names, where ``FIRST_ID`` goes): building one costs more than
-    running it.
+    children in one go). Rows are written as given: give every column that has a default
+    (SQLAlchemy does not fill the Python-side defaults of a statement that carries CTEs).
+    Statements are built once per shape (tables, column names, where ``FIRST_ID`` goes):
+    building one costs more than running it.
     """
     ids: dict[type[Base], list[int]] = {model: [] for model in ids_of}
     if not rows:
@@ -150,12 +149,12 @@ def insert_together(session: Session, rows: list[tuple[type[Base], dict[str, Any
             if index >= 0:
                 ids[models[index]].append(made)
         return ids
-    first_id, refers = None, any(refs for _model, _keys, refs in shape[2])
+    first_id = None
     for i, ((model, row), statement, part) in enumerate(zip(rows, statements, params,
                                                              strict=True)):
         part.update({f"first_{key}": first_id for key, value in row.items() if value is FIRST_ID})
         result = session.execute(statement, part)
-        if model in ids or (i == 0 and refers):  # the statements that return an id
+        if "id" in model.__table__.c:  # every row with an id returns it
             made = result.scalar_one()
             first_id = made if i == 0 else first_id
             if model in ids:
@@ -166,16 +165,13 @@ def insert_together(session: Session, rows: list[tuple[type[Base], dict[str, Any
 def _together_statements(postgres: bool, shape: tuple[Any, ...],
                          ids_of: Collection[type[Base]]) -> list[Any]:
     """``insert_together``'s statements: one for PostgreSQL, else one per row."""
-    refers = any(refs for _model, _keys, refs in shape)
     if not postgres:
         statements = []
         for i, (model, keys, refs) in enumerate(shape):
             table = cast(Table, model.__table__)
             statement = insert(table).values({
                 key: bindparam(f"first_{key}" if key in refs else f"{i}_{key}") for key in keys})
-            if model in ids_of or (i == 0 and refers):
-                statement = statement.returning(table.c.id)
-            statements.append(statement)
+            statements.append(statement.returning(table.c.id) if "id" in table.c else statement)
         return statements
     models = list(ids_of)
     ctes: list[Any] = []

@@ -162,11 +162,12 @@ class OutboxMessage(Base):
 NEW_OUTBOX = "docket.new_outbox"
 
 
-def outbox_row(*, instance_id: int | Any, ticket_id: int | None, effect_key: str, kind: str,
+def outbox_row(*, instance_id: Any, ticket_id: int | None, effect_key: str, kind: str,
                payload: dict[str, Any], now: datetime, due: datetime | None = None,
                max_attempts: int = 8) -> dict[str, Any]:
     """A new pending ``outbox`` row, every column with a default given, for
-    ``insert_together``; due at ``due`` (default: now)."""
+    ``insert_together`` (``instance_id``: an id, ``FIRST_ID`` or None); due at ``due``
+    (default: now)."""
     return {"instance_id": instance_id, "ticket_id": ticket_id, "effect_key": effect_key,
             "kind": kind, "payload": payload, "status": OutboxStatus.PENDING, "attempts": 0,
             "max_attempts": max(1, max_attempts), "next_attempt_at": due or now,

@@ -101,7 +101,7 @@ def start_flow(*, session: Session, ticket: Ticket, version_id: int, digest: str
     writes = _Writes(session, ticket, None, {
         "ticket_id": ticket.id, "flow_version_id": version_id, "state": state,
         "status": InstanceStatus.RUNNING, "created_at": now, "updated_at": now})
-    _apply(session, writes, None, effects, now, definition)
+    _apply(writes, None, effects, now, definition)
 
 
 def lock_instance(session: Session, instance_id: int) -> FlowInstance | None:
@@ -125,7 +125,7 @@ def advance(*, session: Session, instance_id: int, event: engine.Event,
     if state is instance.state:
         return []  # the event answered nothing (a duplicate or a stale one)
     instance.state = state
-    _apply(session, _Writes(session, ticket, instance.id), instance, effects, now, definition)
+    _apply(_Writes(session, ticket, instance.id), instance, effects, now, definition)
     return effects
 
 
@@ -222,12 +222,12 @@ def _flow_status(session: Session, ticket: Ticket, value: str,
     return set_status(session=session, ticket=ticket, value=value) is not None
 
 
-def _apply(session: Session, writes: _Writes, instance: FlowInstance | None,
-           effects: list[engine.Effect], now: datetime, definition: dict[str, Any]) -> None:
+def _apply(writes: _Writes, instance: FlowInstance | None, effects: list[engine.Effect],
+           now: datetime, definition: dict[str, Any]) -> None:
     """Carry out the engine's effects inside the current transaction: new rows through
     ``writes``, changes of existing rows as statements (``instance``: the one being
     advanced, None for a start)."""
-    ticket = writes.ticket
+    session, ticket = writes.session, writes.ticket
     directory = DbDirectory(session, ticket.requester)
     for effect in effects:
         match effect:
