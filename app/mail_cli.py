@@ -13,7 +13,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.db import db
-from app.jobs import hand_off
 from runtime.inbound import MAX_MESSAGE, Rejected, ingest_message
 
 EX_DATAERR = 65
@@ -36,6 +35,5 @@ def mail_ingest() -> None:
         click.echo(f"rejected: {exc.detail}", err=True)
         sys.exit(EX_DATAERR)
     db().commit()
-    hand_off()
     click.echo(f"added to ticket #{result.ticket_number} as comment {result.comment_id} "
                f"from {result.sender}")

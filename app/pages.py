@@ -30,7 +30,6 @@ from sqlalchemy import select
 from app.auth import home_for, init_auth, require_roles
 from app.db import db
 from app.extensions import LANGUAGES, current_language
-from app.jobs import hand_off
 from app.messages import problem_message
 from builder.forms.models import Form
 from builder.forms.service import latest_version
@@ -156,7 +155,6 @@ def fill_form(key: str) -> Any:
                 locale=current_language(),
             )
             db().commit()
-            hand_off()
             flash(_("Thank you. Your request was received as ticket #%(number)s.",
                     number=ticket.number), "success")
             return redirect(url_for("portal.ticket", number=ticket.number))
@@ -241,7 +239,6 @@ def reply(number: int) -> Any:
         db().rollback()
         return _back_to(number, problem_message(exc.problems[0]), "error")
     db().commit()
-    hand_off()
     return _back_to(number, _("Your reply was added."))
 
 
@@ -260,7 +257,6 @@ def reopen(number: int) -> Any:
                                   "request.") if isinstance(exc, IllegalTransition)
                         else _("Only the requester can reopen this ticket."), "error")
     db().commit()
-    hand_off()
     return _back_to(number, _("The ticket was reopened."))
 
 

@@ -27,7 +27,6 @@ from app.api.schemas import TicketListArgsSchema
 from app.auth import require_roles
 from app.db import db
 from app.extensions import current_language
-from app.jobs import hand_off
 from app.messages import problem_message
 from builder.forms.models import Form
 from core.errors import DocketError, InvalidSubmission, Problem
@@ -225,7 +224,6 @@ def bulk() -> Any:
         db().rollback()
         flash(_error_text(exc), "error")
         return _back()
-    hand_off()
     if result.changed:
         flash(ngettext("%(num)d ticket changed.", "%(num)d tickets changed.",
                        len(result.changed)), "success")

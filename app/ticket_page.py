@@ -26,7 +26,6 @@ from werkzeug.wrappers import Response
 from app.auth import require_roles
 from app.db import db
 from app.extensions import current_language
-from app.jobs import hand_off
 from app.messages import error_message
 from app.workspace import STAFF, _flow_labels, _staff_emails, workspace
 from core.clock import utcnow
@@ -89,7 +88,6 @@ def _done(number: int, action: Callable[[Ticket], Any], success: str) -> Respons
             raise
         flash(_message(exc), "error")
         return redirect(url_for("workspace.ticket", number=number), 303)
-    hand_off()
     flash(success, "success")
     return redirect(url_for("workspace.ticket", number=number), 303)
 
@@ -264,7 +262,6 @@ def merge(number: int) -> Any:
         db().rollback()
         flash(_message(exc), "error")
         return redirect(url_for("workspace.ticket", number=number), 303)
-    hand_off()
     flash(_("Ticket #%(dup)s was merged into this ticket.", dup=number), "success")
     return redirect(url_for("workspace.ticket", number=survivor.number), 303)
 

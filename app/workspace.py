@@ -23,7 +23,6 @@ from app.api.admin import list_incidents
 from app.auth import _safe_next, require_roles
 from app.db import db
 from app.extensions import current_language
-from app.jobs import hand_off
 from app.messages import problem_message
 from core.clock import utcnow
 from core.errors import DocketError, InvalidSubmission
@@ -76,7 +75,6 @@ def _act(action: Callable[[], Task], success: Callable[[Task], str]) -> Response
         db().rollback()
         flash(_("Someone else changed this in the meantime. Reload and try again."), "error")
     else:
-        hand_off()
         flash(success(task), "success")
     return _back()
 
@@ -175,7 +173,6 @@ def retry(incident_id: int) -> Any:
     """Retry an incident's delivery now."""
     retry_incident(session=db(), incident_id=incident_id)
     db().commit()
-    hand_off()
     flash(_("Incident %(id)s: the delivery will be tried again.", id=incident_id), "success")
     return redirect(url_for("admin.incidents"), 303)
 

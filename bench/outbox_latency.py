@@ -11,8 +11,8 @@ all are stopped at the end, also on errors and Ctrl-C.
 Submissions go through the API in this process with the Flask test client (no gunicorn: the
 commit time is exact, from a SQLAlchemy ``after_commit`` hook on the transaction that
 inserted the ticket), at a steady rate, in two phases: ``hand-off`` (as shipped:
-``app.jobs.hand_off`` enqueues the row right after the commit) and ``poll only``
-(``hand_off`` made a no-op here, so rows wait for the relay's poll, its fallback path).
+``runtime.flows.outbox.hand_off`` enqueues the row right after the commit) and ``poll only``
+(that listener removed here, so rows wait for the relay's poll, its fallback path).
 Per message: commit -> RQ enqueued / job started (RQ's timestamps), -> arrival at the
 receiver, -> ``delivered_at`` of the outbox row (set by the worker before it advances the
 flow and commits).
@@ -152,9 +152,11 @@ def main() -> int:
         env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url,
                "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "SECRET_KEY": "bench-only-not-secret"}
         os.environ.update(env)
-        import app.api.forms as forms_api
+        from sqlalchemy import event
+
         from app import create_app
         from builder.flows import service as flows
+        from runtime.flows.outbox import hand_off
         from runtime.queue import redis_connection, worker_heartbeats
 
         app = create_app()
@@ -181,7 +183,7 @@ def main() -> int:
         results = []
         for phase in ("hand-off", "poll only"):
             if phase == "poll only":
-                forms_api.hand_off = lambda: None  # type: ignore[assignment]
+                event.remove(app.extensions["docket.sessions"], "after_commit", hand_off)
             ids, elapsed = run_phase(client, path, headers, bodies, commits, args.count,
                                      args.rate)
             rows = collect(factory, ids, timeout=60 + args.count / args.rate)

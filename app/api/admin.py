@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, selectinload
 from app.api.schemas import IncidentListArgsSchema, IncidentSchema
 from app.auth import require_roles
 from app.db import db
-from app.jobs import hand_off
 from core.people import Role
 from runtime.flows.models import Incident
 from runtime.flows.outbox import retry_incident
@@ -45,5 +44,4 @@ def retry(incident_id: int) -> Any:
     """Give the message a fresh set of attempts and hand it to the queue now."""
     incident = retry_incident(session=db(), incident_id=incident_id)
     db().commit()
-    hand_off()
     return incident

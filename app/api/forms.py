@@ -29,7 +29,6 @@ from app.api.schemas import (
 from app.auth import require_roles
 from app.db import db
 from app.extensions import current_language
-from app.jobs import hand_off
 from app.messages import problem_message
 from builder.fields.values import json_hash
 from builder.forms import service
@@ -325,5 +324,4 @@ def submit(body: dict[str, Any], key: str) -> Any:
         idempotency_key=idempotency_key, channel="api", locale=current_language(),
     )
     db().commit()
-    hand_off()
     return ticket, 201 if created else 200

@@ -10,7 +10,6 @@ from flask_smorest import Blueprint
 from app.api.schemas import DecisionSchema, HandOverSchema, TaskListArgsSchema, TaskSchema
 from app.auth import require_roles
 from app.db import db
-from app.jobs import hand_off
 from core.people import Role
 from runtime.flows import tasks
 from runtime.flows.models import TaskStatus
@@ -50,7 +49,6 @@ def decide(body: dict[str, Any], task_id: int) -> Any:
     task = tasks.decide_task(session=db(), task_id=task_id, user=current_user,
                              decision=body["decision"], comment=body["comment"])
     db().commit()
-    hand_off()
     return task
 
 

@@ -25,7 +25,6 @@ from app.api.schemas import (
 )
 from app.auth import require_roles
 from app.db import db
-from app.jobs import hand_off
 from app.queues import filters_from
 from core.errors import InvalidSubmission, Problem
 from core.people import Role
@@ -105,7 +104,6 @@ class OneTicket(MethodView):
                       priority=body.get("priority"), assignee=body.get("assignee", UNSET),
                       team=body.get("team", UNSET))
         db().commit()
-        hand_off()
         return ticket, 200, {"ETag": f'"{ticket.revision}"'}
 
 
@@ -136,5 +134,4 @@ class Comments(MethodView):
         comment = add_comment(session=db(), ticket=ticket, author=current_user,
                               body=body["body"], internal=body["internal"])
         db().commit()
-        hand_off()
         return comment

@@ -1,8 +1,9 @@
 """The outbox: hand side effects to RQ after commit, deliver them, retry, raise incidents.
 
 How it works. Effects are written as pending ``OutboxMessage`` rows in the transaction that
-caused them, due ``HANDOFF_GRACE`` later. Right after the commit the web process enqueues
-them (``enqueue_messages``: Redis only, no database work in the request); the relay's poll
+caused them, due ``HANDOFF_GRACE`` later. Right after the commit, wherever it happens (a
+request, a job, the timer sweep), ``hand_off`` enqueues them (Redis only, no database
+work); the relay's poll
 (``relay_pending``, every second) enqueues whatever is due because that hand-off failed or
 was lost, and takes back claims of workers that died. The job ``deliver_message`` claims
 its row (pending → enqueued) so that two jobs for one message never both deliver it,
@@ -24,7 +25,7 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import utcnow
@@ -67,9 +68,12 @@ _settings: RunnerSettings | None = None
 
 
 def configure(settings: RunnerSettings) -> None:
-    """Remember the settings jobs and the relay of this process use."""
+    """Remember the settings jobs and the relay of this process use, and hand off the
+    outbox rows of every commit of their sessions."""
     global _settings
     _settings = settings
+    if not event.contains(settings.session_factory, "after_commit", hand_off):
+        event.listen(settings.session_factory, "after_commit", hand_off)
 
 
 def settings() -> RunnerSettings:
@@ -86,6 +90,18 @@ def enqueue_messages(connection: Redis, outbox_ids: list[int]) -> None:
         for outbox_id in outbox_ids:
             queue.enqueue(deliver_message, outbox_id, job_timeout=JOB_TIMEOUT, pipeline=pipe)
         pipe.execute()
+
+
+def hand_off(session: Session) -> None:
+    """After a commit: enqueue the outbox rows the transaction wrote (``NEW_OUTBOX``). If
+    Redis is down, or the process dies first, the relay's poll sends them once they are
+    due. Not after a savepoint's release: its rows are not committed yet."""
+    if session.in_nested_transaction() or not (ids := session.info.pop(NEW_OUTBOX, None)):
+        return
+    try:
+        enqueue_messages(redis_connection(settings().redis_url), ids)
+    except RedisError as exc:  # never fail what has been committed
+        log.warning("hand-off of outbox %s deferred to the relay: %s", ids, exc)
 
 
 def relay_pending(*, session: Session, connection: Redis, now: datetime | None = None,

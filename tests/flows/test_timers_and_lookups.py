@@ -146,3 +146,63 @@ def test_approval_due_timer_reminds_the_approver_by_email(world_factory):
                      if row.payload["subject"].startswith("Reminder")]
     assert [(r["to"], r["subject"]) for r in reminders] == [
         (["agent0@example.com"], f"Reminder: ticket #{number} waits for your approval")]
+
+
+def test_rows_a_job_or_the_timer_sweep_writes_are_handed_off_at_their_commit(
+        world_factory, redis_server):
+    """start -> webhook -> mail A -> wait 1 hour -> mail B, with no relay running: mail A,
+    written when the webhook's job advances the flow, is enqueued at that job's commit (the
+    same burst delivers it); mail B, written by the timer sweep, at the sweep's commit."""
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def mail(node: str) -> dict[str, Any]:
+        return {"id": node, "type": "action", "position": {"x": 0, "y": 0},
+                "data": {"action": "notify", "channel": "email", "to": [{"kind": "requester"}],
+                         "subject": {"en": node}, "body": {"en": node}}}
+
+    try:
+        hook = {"id": "hook", "type": "action", "position": {"x": 0, "y": 0},
+                "data": {"action": "webhook", "secret": "s3cret",
+                         "url": f"http://127.0.0.1:{server.server_port}/hook"}}
+        wait = {"id": "later", "type": "wait", "position": {"x": 0, "y": 0},
+                "data": {"for": "duration", "duration": "PT1H"}}
+        world = world_factory(_flow([hook, mail("mail-a"), wait, mail("mail-b")], [
+            {"id": "e1", "source": "start", "target": "hook"},
+            {"id": "e2", "source": "hook", "target": "mail-a"},
+            {"id": "e3", "source": "mail-a", "target": "later"},
+            {"id": "e4", "source": "later", "target": "mail-b"},
+            {"id": "e5", "source": "mail-b", "target": "done"}]), redis_url=redis_server.url)
+        _submit(world)
+        connection = redis_connection(redis_server.url)
+        queue = job_queue(connection)
+
+        def work() -> None:
+            SimpleWorker([queue], connection=connection,
+                         serializer=JSONSerializer).work(burst=True, logging_level="WARNING")
+
+        def sent() -> dict[str, str]:
+            with world.factory() as session:
+                return dict(session.execute(
+                    select(OutboxMessage.payload["subject"].as_string(), OutboxMessage.status)
+                    .where(OutboxMessage.kind == "email")).all())
+
+        work()
+        assert sent() == {"mail-a": "done"}
+        assert fire_due_timers(session_factory=world.factory,
+                               now=utcnow() + timedelta(hours=2)) == 1
+        assert queue.count == 1  # mail B, handed off when the sweep committed
+        work()
+        assert sent() == {"mail-a": "done", "mail-b": "done"}
+    finally:
+        server.shutdown()
+        server.server_close()
