@@ -168,8 +168,8 @@ def assign_ticket(
     now = utcnow()
     values = {"assignee_id": result.user_id, "team_id": result.team_id}
     entries = updated_entries(session, ticket, values)
-    revision = session.execute(_ASSIGN, {**values, "ticket_id": ticket.id, "now": now}
-                               ).scalar_one()
+    revision = session.connection().execute(
+        _ASSIGN, {**values, "ticket_id": ticket.id, "now": now}).scalar_one()
     for key, value in {**values, "updated_at": now, "revision": revision}.items():
         set_committed_value(ticket, key, value)
     session.expire(ticket, ["assignee", "team"])
@@ -219,7 +219,9 @@ def _in_team(session: Session, ticket: Ticket, strategy: Strategy, params: Mappi
              data: Mapping[str, Any]) -> AssignmentResult:
     key = params.get("team")
     if strategy == Strategy.ROUND_ROBIN and isinstance(key, str):
-        turn = session.execute(_NEXT_IN_TURN, {"team": key}).first()
+        # on the Connection: the Session's ORM path builds the cache key of a statement
+        # naming mapped columns on every call (half of what this turn cost)
+        turn = session.connection().execute(_NEXT_IN_TURN, {"team": key}).first()
         if turn is not None:  # the usual case: one statement, no team lookup
             return _next_in_turn(turn.team_id, turn.last_user_id, key)
     team = session.scalar(select(Team).where(Team.key == key)) if isinstance(key, str) else None
