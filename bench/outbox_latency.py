@@ -175,7 +175,7 @@ def main() -> int:
             if time.monotonic() > deadline or any(p.poll() is not None for p in started):
                 raise SystemExit("relay/workers did not come up")
             time.sleep(0.2)
-        commits = install_commit_hook()
+        commits = install_commit_hook(factory)
         client = app.test_client()
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
         path = f"/api/v1/forms/{key}/submissions"
@@ -231,29 +231,23 @@ def rq_times(redis_url: str, rows: list[tuple[int, int, str, float]],
     return enqueued, started, took
 
 
-def install_commit_hook() -> dict[int, float]:
-    """ticket id -> wall time of the commit of the transaction that inserted it."""
+def install_commit_hook(factory: Any) -> dict[int, float]:
+    """ticket id -> wall time of the commit of the transaction that inserted it (taken
+    before the hand-off listener of ``factory`` runs)."""
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
     from runtime.tickets.models import Ticket
     commits: dict[int, float] = {}
 
-    @event.listens_for(Session, "after_flush")
-    def _flushed(session: Session, _context: Any) -> None:
-        new = [o.id for o in session.new if isinstance(o, Ticket)]
-        session.info.setdefault("bench_tickets", []).extend(new)
-
-    @event.listens_for(Session, "after_rollback")
-    def _rolled_back(session: Session) -> None:
-        session.info.pop("bench_tickets", None)
-
-    @event.listens_for(Session, "after_commit")
     def _committed(session: Session) -> None:
+        # a submission's session holds its ticket (the first commit that holds one made it)
         now = time.time()
-        for ticket_id in session.info.pop("bench_tickets", []):
-            commits[ticket_id] = now
+        for ticket in session.identity_map.values():
+            if isinstance(ticket, Ticket):
+                commits.setdefault(ticket.id, now)
 
+    event.listen(factory, "after_commit", _committed, insert=True)
     return commits
 
 
