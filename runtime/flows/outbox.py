@@ -3,15 +3,15 @@
 How it works. Effects are written as pending ``OutboxMessage`` rows in the transaction that
 caused them, due ``HANDOFF_GRACE`` later. Right after the commit, wherever it happens (a
 request, a job, the timer sweep), ``hand_off`` enqueues them (Redis only, no database
-work); the relay's poll
-(``relay_pending``, every second) enqueues whatever is due because that hand-off failed or
-was lost, and takes back claims of workers that died. The job ``deliver_message`` claims
-its row (pending → enqueued) so that two jobs for one message never both deliver it,
-performs the delivery outside any transaction, then records the result under the instance
-and row locks: done (and the flow hears ``job.done``), pending again with a backoff, or
-dead with an incident (and the flow hears ``job.failed``). Delivery is at
-least once; the outbox id is the idempotency key receivers see (``webhook-id``,
-``Message-ID``), and a row already done is never delivered again by a late duplicate job.
+work); the relay's poll (``relay_pending``, every second) enqueues whatever is due because
+that hand-off failed or was lost, and takes back claims of workers that died. The job
+``deliver_message`` claims its row (pending → enqueued) so that two jobs for one message
+never both deliver it, performs the delivery outside any transaction, then records the
+result under the instance and row locks: done (and the flow hears ``job.done``), pending
+again with a backoff, or dead with an incident (and the flow hears ``job.failed``).
+Delivery is at least once; the outbox id is the idempotency key receivers see
+(``webhook-id``, ``Message-ID``), and a row already done is never delivered again by a
+late duplicate job.
 """
 
 from __future__ import annotations
