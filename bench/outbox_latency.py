@@ -214,13 +214,20 @@ def main() -> int:
 
 def rq_times(redis_url: str, rows: list[tuple[int, int, str, float]],
              commits: dict[int, float]) -> tuple[list[float], list[float], list[float]]:
-    """Commit -> RQ's ``enqueued_at``, -> ``started_at`` of each row's first job; its run time."""
+    """Commit -> RQ's ``enqueued_at``, -> ``started_at`` of each row's first finished job
+    (jobs are found by their argument, the outbox id); its run time."""
     from rq.job import Job
-    from rq.serializers import JSONSerializer
+    from rq.registry import FinishedJobRegistry
 
-    from runtime.queue import redis_connection
-    jobs = Job.fetch_many([f"outbox-{o}-0" for o, _, _, _ in rows],
-                          connection=redis_connection(redis_url), serializer=JSONSerializer)
+    from runtime.queue import job_queue, redis_connection
+    queue = job_queue(redis_connection(redis_url))
+    first: dict[int, Job] = {}
+    for job in Job.fetch_many(FinishedJobRegistry(queue=queue).get_job_ids(),
+                              connection=queue.connection, serializer=queue.serializer):
+        if job is not None and job.enqueued_at and (
+                job.args[0] not in first or job.enqueued_at < first[job.args[0]].enqueued_at):
+            first[job.args[0]] = job
+    jobs = [first.get(o) for o, _, _, _ in rows]
     enqueued, started, took = [], [], []
     for job, (_, ticket, _, _) in zip(jobs, rows, strict=True):
         if job is not None and job.enqueued_at and job.started_at:
