@@ -171,9 +171,9 @@ def main() -> int:
     key, token, bodies, rejected = setup_database(url, 500)
     add_routing(url, routing_flow())
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-    writes = Path(tempfile.mkdtemp()) / "writes.pickle"
-    record_writes(url, headers, bodies[0], writes)
     with contextlib.ExitStack() as running:  # servers stop and Redis is emptied on any exit
+        writes = Path(running.enter_context(tempfile.TemporaryDirectory())) / "writes.pickle"
+        record_writes(url, headers, bodies[0], writes)
         redis_url = running.enter_context(loadgen.private_redis(
             os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS))
         env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url,
